@@ -1,0 +1,18 @@
+"""The storage error family. Backend-specific exceptions (OSError, minio's S3Error, urllib3 errors)
+are translated into these at the boundary of ``storage/`` so callers never see them."""
+
+
+class StorageError(Exception):
+    """Base of every failure raised by ``storage/``."""
+
+
+class BlobNotFound(StorageError):
+    """No blob exists under that name."""
+
+
+class InvalidBlobName(StorageError):
+    """A blob name that is not of the allowed shape (would escape the store, or is empty)."""
+
+
+class StorageUnavailable(StorageError):
+    """The backend could not be reached or refused the request (network, credentials, permissions)."""

@@ -1,0 +1,214 @@
+"""Accounts: enrolment without email, passwords, recovery codes, staff and organisations."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crypto.codes import generate_recovery_code, normalise_recovery_code
+from crypto.passphrases import generate_passphrase, load_wordlist
+from vault.errors import InvalidUsername, NotAllowed, UsernameTaken, WeakPassword
+from vault.events import record_event
+from vault.keys import (
+    KeyConfig,
+    lookup_hash_for_code,
+    new_identity,
+    seal_identity_with_code,
+    seal_identity_with_password,
+)
+from vault.models import Account, Follow, Membership, Organisation, RecoveryCode, new_id
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{3,32}$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+RECOVERY_CODE_COUNT = 10
+
+
+@dataclass
+class Enrolment:
+    """What enrolment hands back once: the account and its ten recovery codes in clear."""
+
+    account: Account
+    recovery_codes: list[str] = field(repr=False)
+
+
+def normalise_username(raw: str) -> str:
+    """Usernames are case-insensitive: stored and compared lowercase, surrounding spaces dropped."""
+    username = (raw or "").strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidUsername()
+    return username
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = resources.files("vault.data").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def check_password(password: str, *, username: str) -> None:
+    """Refuse short, overlong, common or username-like passwords (WeakPassword says which)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(reason="too_short", minimum=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(reason="too_long", maximum=MAX_PASSWORD_LENGTH)
+    lowered = password.lower()
+    if lowered in common_passwords():
+        raise WeakPassword(reason="too_common")
+    if username and username in lowered:
+        raise WeakPassword(reason="contains_username")
+
+
+def suggest_username(session: Session) -> str:
+    """A free, easy username: a simple word and two digits (e.g. ``soleil42``)."""
+    words = load_wordlist()
+    for _ in range(50):
+        candidate = f"{secrets.choice(words)}{secrets.randbelow(90) + 10}"
+        if USERNAME_PATTERN.match(candidate) and not username_exists(session, candidate):
+            return candidate
+    return f"{secrets.choice(words)}{secrets.randbelow(900000) + 100000}"
+
+
+def suggest_passphrase() -> str:
+    return generate_passphrase(words=4)
+
+
+def username_exists(session: Session, username: str) -> bool:
+    return session.scalar(select(func.count()).select_from(Account).where(Account.username == username)) > 0
+
+
+def enrol_person(session: Session, *, keys: KeyConfig, username: str | None, password: str, now: datetime,
+                 assisted_by: Account | None = None, organisation_id: str | None = None,
+                 follow_organisation: bool = False) -> Enrolment:
+    """Create a person's account and vault keys; returns the recovery codes (shown once, never stored).
+
+    Alone, or side by side with a staff member (``assisted_by``). The person follows the staff member's
+    organisation only when ``follow_organisation`` is true: that box is ticked by the person, who
+    chooses their own password at the same moment.
+    """
+    organisation = None
+    if assisted_by is not None:
+        organisation = organisation_of(session, assisted_by, organisation_id)
+    elif follow_organisation or organisation_id:
+        raise NotAllowed()
+    username = normalise_username(username) if username else suggest_username(session)
+    check_password(password, username=username)
+    enrolment = _create_account(session, keys=keys, kind="person", username=username, password=password, now=now)
+    account = enrolment.account
+    record_event(session, action="account.created", now=now, actor_id=assisted_by.id if assisted_by else account.id,
+                 subject_id=account.id, details={"assisted": assisted_by is not None})
+    if organisation is not None and follow_organisation:
+        session.add(Follow(organisation_id=organisation.id, person_id=account.id, consented_at=now))
+        record_event(session, action="follow.started", now=now, actor_id=account.id, subject_id=account.id,
+                     details={"organisation": organisation.name})
+    session.flush()
+    return enrolment
+
+
+def create_organisation(session: Session, *, name: str, now: datetime) -> Organisation:
+    organisation = Organisation(name=name.strip(), created_at=now)
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def create_staff(session: Session, *, keys: KeyConfig, organisation: Organisation, username: str, password: str,
+                 role: str, now: datetime) -> Enrolment:
+    """A staff account in an organisation (operators and admins create these, not the public API)."""
+    if role not in {"worker", "admin"}:
+        raise ValueError("role must be 'worker' or 'admin'")
+    username = normalise_username(username)
+    check_password(password, username=username)
+    enrolment = _create_account(session, keys=keys, kind="staff", username=username, password=password, now=now)
+    session.add(Membership(organisation_id=organisation.id, account_id=enrolment.account.id, role=role, created_at=now))
+    record_event(session, action="account.created", now=now, actor_id=None, subject_id=enrolment.account.id,
+                 details={"staff": True})
+    session.flush()
+    return enrolment
+
+
+def organisation_of(session: Session, staff: Account, organisation_id: str | None) -> Organisation:
+    """The organisation a staff member acts for; with several memberships it must be named."""
+    if staff.kind != "staff":
+        raise NotAllowed()
+    memberships = list(session.scalars(select(Membership).where(Membership.account_id == staff.id)))
+    chosen = [m for m in memberships if organisation_id in (None, m.organisation_id)]
+    if len(chosen) != 1:
+        raise NotAllowed()
+    return session.get(Organisation, chosen[0].organisation_id)
+
+
+def renew_recovery_codes(session: Session, *, keys: KeyConfig, account: Account, identity, now: datetime) -> list[str]:
+    """Burn every unused code and make ten new ones (a new sheet to print)."""
+    session.execute(
+        update(RecoveryCode).where(RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    codes = _add_recovery_codes(session, keys=keys, account=account, identity=identity, now=now)
+    record_event(session, action="recovery_codes.renewed", now=now, actor_id=account.id, subject_id=account.id)
+    return codes
+
+
+def recovery_codes_left(session: Session, account: Account) -> int:
+    return session.scalar(
+        select(func.count()).select_from(RecoveryCode)
+        .where(RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))
+    )
+
+
+def current_codes_match(session: Session, *, keys: KeyConfig, account: Account, codes: list[str]) -> bool:
+    """True when ``codes`` are exactly unused codes of this account (to print a sheet from them)."""
+    try:
+        hashes = {lookup_hash_for_code(keys, normalise_recovery_code(code)) for code in codes}
+    except Exception:  # noqa: BLE001 - any malformed code means "no match"
+        return False
+    found = session.scalar(
+        select(func.count()).select_from(RecoveryCode).where(
+            RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None),
+            RecoveryCode.lookup_hash.in_(hashes))
+    )
+    return bool(codes) and found == len(codes) == len(hashes)
+
+
+def _create_account(session: Session, *, keys: KeyConfig, kind: str, username: str, password: str,
+                    now: datetime) -> Enrolment:
+    if username_exists(session, username):
+        raise UsernameTaken()
+    identity = new_identity()
+    account = Account(kind=kind, username=username, public_key=identity.recipient.to_string(), created_at=now,
+                      password_changed_at=now)
+    account.id = new_id()
+    account.password_sealed_identity = seal_identity_with_password(keys, account.id, identity, password)
+    session.add(account)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise UsernameTaken() from None  # two enrolments raced for the same name
+    codes = _add_recovery_codes(session, keys=keys, account=account, identity=identity, now=now)
+    return Enrolment(account=account, recovery_codes=codes)
+
+
+def _add_recovery_codes(session: Session, *, keys: KeyConfig, account: Account, identity, now: datetime) -> list[str]:
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        code = generate_recovery_code()
+        normalised = normalise_recovery_code(code)
+        session.add(RecoveryCode(
+            account_id=account.id,
+            lookup_hash=lookup_hash_for_code(keys, normalised),
+            sealed_identity=seal_identity_with_code(keys, account.id, identity, normalised),
+            created_at=now,
+        ))
+        codes.append(code)
+    session.flush()
+    return codes
+

@@ -1,0 +1,262 @@
+"""A person's papers: add, list, read, change, delete.
+
+Plaintext lives only in memory: uploads arrive as bytes (the web layer never spools them to disk),
+are cleaned by ``vault.media``, then encrypted with age to the owner's public key while streaming into
+the blob store. The database holds the kind, sizes and dates in clear (quotas and reminders need them)
+and the title and original file names encrypted to the owner.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import BinaryIO, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crypto import age
+from crypto.errors import CryptoError
+from storage import new_blob_name
+from storage.errors import BlobNotFound, StorageError
+from vault.db import UnitOfWork
+from vault.errors import (
+    DocumentNotFound,
+    FileTooLarge,
+    InvalidInput,
+    NotAllowed,
+    QuotaExceeded,
+    StorageFailed,
+    UnknownDocumentKind,
+    UnsupportedFile,
+)
+from vault.events import record_event
+from vault.media import MediaError, MediaLimits, UploadedFile, normalise_document
+from vault.models import Account, Document
+from vault.sessions import CurrentAccount
+from vault.settings import Limits
+
+# The French papers that open rights, in the order a person is most likely to look for them.
+DOCUMENT_KINDS = (
+    "carte_identite",
+    "passeport",
+    "titre_sejour",
+    "acte_naissance",
+    "livret_famille",
+    "carte_vitale",
+    "attestation_caf",
+    "attestation_domiciliation",
+    "avis_imposition",
+    "rib",
+    "bulletin_salaire",
+    "permis_conduire",
+    "certificat_medical",
+    "autre",
+)
+MAX_TITLE_LENGTH = 120
+SIZE_ERRORS = {"file_too_large", "document_too_large", "too_many_files"}
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """What the owner sees of a document (title decrypted with their identity)."""
+
+    id: str
+    kind: str
+    title: str | None
+    pages: int
+    content_type: str
+    size: int
+    created_at: datetime
+    updated_at: datetime
+    expires_on: date | None
+    file_names: tuple[str, ...]
+
+
+def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: Sequence[UploadedFile], kind: str,
+                 title: str | None, expires_on: date | None, limits: Limits, now: datetime) -> DocumentView:
+    """Clean, encrypt and store a new paper in the current person's vault."""
+    owner = _require_person(current)
+    kind = check_kind(kind)
+    title = check_title(title)
+    if len(files) > limits.max_files_per_document:
+        raise FileTooLarge(reason="too_many_files", maximum=limits.max_files_per_document)
+    normalised = _normalise(files, limits)
+    session = uow.session
+    _lock_owner(session, owner)
+    recipient = age.X25519Recipient.from_string(owner.public_key)
+    # Conservative estimate of the ciphertext: header plus 16 bytes of tag per 64 KiB chunk.
+    estimate = len(normalised.content) + len(normalised.thumbnail) + 2 * (512 + 16 * (len(normalised.content) // 65536 + 1))
+    used = stored_bytes(session, owner.id)
+    if used + estimate > limits.quota_bytes:
+        raise QuotaExceeded(used=used, quota=limits.quota_bytes)
+    blob_size = _put_encrypted(uow, normalised.content, recipient)
+    blob_name = uow.created_blobs[-1]
+    thumbnail_size = _put_encrypted(uow, normalised.thumbnail, recipient)
+    document = Document(
+        owner_id=owner.id,
+        kind=kind,
+        title_sealed=age.encrypt_bytes(title.encode(), [recipient]) if title else None,
+        file_names_sealed=age.encrypt_bytes(json.dumps([f.filename or "" for f in files]).encode(), [recipient]),
+        content_type=normalised.content_type,
+        pages=normalised.pages,
+        size=len(normalised.content),
+        stored_size=blob_size + thumbnail_size,
+        blob_name=blob_name,
+        thumbnail_blob_name=uow.created_blobs[-1],
+        expires_on=expires_on,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(document)
+    session.flush()
+    record_event(session, action="document.uploaded", now=now, actor_id=owner.id, subject_id=owner.id,
+                 document_id=document.id, details={"kind": kind, "pages": document.pages})
+    return view_document(document, current.identity)
+
+
+def list_documents(session: Session, *, current: CurrentAccount) -> list[DocumentView]:
+    owner = _require_person(current)
+    documents = session.scalars(
+        select(Document).where(Document.owner_id == owner.id).order_by(Document.created_at.desc(), Document.id)
+    )
+    return [view_document(document, current.identity) for document in documents]
+
+
+def get_document(session: Session, *, current: CurrentAccount, document_id: str) -> DocumentView:
+    return view_document(_owned_document(session, current, document_id), current.identity)
+
+
+def open_document_content(uow: UnitOfWork, *, current: CurrentAccount, document_id: str, now: datetime,
+                          inline: bool = False) -> tuple[DocumentView, BinaryIO]:
+    """A streaming reader of the decrypted paper; the access is recorded in the person's log."""
+    document = _owned_document(uow.session, current, document_id)
+    reader = _open_decrypted(uow, document.blob_name, current.identity)
+    record_event(uow.session, action="document.viewed" if inline else "document.downloaded", now=now,
+                 actor_id=current.id, subject_id=document.owner_id, document_id=document.id)
+    return view_document(document, current.identity), reader
+
+
+def open_document_thumbnail(uow: UnitOfWork, *, current: CurrentAccount, document_id: str) -> BinaryIO:
+    document = _owned_document(uow.session, current, document_id)
+    return _open_decrypted(uow, document.thumbnail_blob_name, current.identity)
+
+
+def update_document(session: Session, *, current: CurrentAccount, document_id: str, changes: dict,
+                    now: datetime) -> DocumentView:
+    """Change the title, kind or expiry date; ``changes`` holds only the fields given."""
+    document = _owned_document(session, current, document_id)
+    recipient = age.X25519Recipient.from_string(current.account.public_key)
+    if "kind" in changes:
+        document.kind = check_kind(changes["kind"])
+    if "title" in changes:
+        title = check_title(changes["title"])
+        document.title_sealed = age.encrypt_bytes(title.encode(), [recipient]) if title else None
+    if "expires_on" in changes:
+        document.expires_on = changes["expires_on"]
+    document.updated_at = now
+    session.flush()
+    record_event(session, action="document.updated", now=now, actor_id=current.id, subject_id=document.owner_id,
+                 document_id=document.id, details={"fields": sorted(changes)})
+    return view_document(document, current.identity)
+
+
+def delete_document(uow: UnitOfWork, *, current: CurrentAccount, document_id: str, now: datetime) -> None:
+    """Delete the row now; its blobs go once the transaction has committed (UnitOfWork)."""
+    document = _owned_document(uow.session, current, document_id)
+    uow.doomed_blobs.extend([document.blob_name, document.thumbnail_blob_name])
+    record_event(uow.session, action="document.deleted", now=now, actor_id=current.id,
+                 subject_id=document.owner_id, document_id=document.id, details={"kind": document.kind})
+    uow.session.delete(document)
+    uow.session.flush()
+
+
+def stored_bytes(session: Session, owner_id: str) -> int:
+    return session.scalar(select(func.coalesce(func.sum(Document.stored_size), 0)).where(Document.owner_id == owner_id))
+
+
+def check_kind(kind: str) -> str:
+    if kind not in DOCUMENT_KINDS:
+        raise UnknownDocumentKind(kinds=list(DOCUMENT_KINDS))
+    return kind
+
+
+def check_title(title: str | None) -> str | None:
+    if title is None:
+        return None
+    if not isinstance(title, str):
+        raise InvalidInput(field="title")
+    title = " ".join(title.split())
+    if len(title) > MAX_TITLE_LENGTH:
+        raise InvalidInput(field="title", maximum=MAX_TITLE_LENGTH)
+    return title or None
+
+
+def view_document(document: Document, identity: age.X25519Identity) -> DocumentView:
+    title = age.decrypt_bytes(document.title_sealed, identities=[identity]).decode() if document.title_sealed else None
+    names = json.loads(age.decrypt_bytes(document.file_names_sealed, identities=[identity]))
+    return DocumentView(id=document.id, kind=document.kind, title=title, pages=document.pages,
+                        content_type=document.content_type, size=document.size, created_at=document.created_at,
+                        updated_at=document.updated_at, expires_on=document.expires_on, file_names=tuple(names))
+
+
+# --- internals -------------------------------------------------------------------------------------
+def _require_person(current: CurrentAccount) -> Account:
+    if current.account.kind != "person":
+        raise NotAllowed()
+    return current.account
+
+
+def _owned_document(session: Session, current: CurrentAccount, document_id: str) -> Document:
+    """The document if it is the current person's; otherwise the same "not found" as a missing one."""
+    _require_person(current)
+    document = session.get(Document, document_id) if _looks_like_id(document_id) else None
+    if document is None or document.owner_id != current.id:
+        raise DocumentNotFound()
+    return document
+
+
+def _looks_like_id(value: str) -> bool:
+    return isinstance(value, str) and len(value) == 36 and all(c in "0123456789abcdef-" for c in value)
+
+
+def _lock_owner(session: Session, owner: Account) -> None:
+    """Serialise uploads of one person (quota check then insert) across instances."""
+    session.execute(select(Account.id).where(Account.id == owner.id).with_for_update())
+
+
+def _normalise(files: Sequence[UploadedFile], limits: Limits):
+    media_limits = MediaLimits(max_file_bytes=limits.max_file_bytes, max_document_bytes=limits.max_document_bytes,
+                               max_files=limits.max_files_per_document)
+    try:
+        return normalise_document(files, limits=media_limits)
+    except MediaError as error:
+        details = {"reason": error.code, "file_index": error.file_index}
+        if error.code in SIZE_ERRORS:
+            raise FileTooLarge(**details) from None
+        raise UnsupportedFile(**details) from None
+
+
+def _put_encrypted(uow: UnitOfWork, plaintext: bytes, recipient: age.X25519Recipient) -> int:
+    name = new_blob_name()
+    uow.created_blobs.append(name)  # recorded first: a failed put is cleaned up like any other
+    try:
+        return uow.store.put(name, age.encrypting_reader(io.BytesIO(plaintext), [recipient]))
+    except StorageError as error:
+        raise StorageFailed() from error
+
+
+def _open_decrypted(uow: UnitOfWork, blob_name: str, identity: age.X25519Identity) -> BinaryIO:
+    try:
+        source = uow.store.open(blob_name)
+    except BlobNotFound:
+        raise DocumentNotFound() from None
+    except StorageError as error:
+        raise StorageFailed() from error
+    try:
+        return age.decrypting_reader(source, identities=[identity])
+    except CryptoError:
+        source.close()
+        raise

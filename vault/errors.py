@@ -1,0 +1,148 @@
+"""The domain's one error family.
+
+Each error has a stable ``code`` (used to pick the translated message and as the problem type) and a
+``category`` that ``web/`` maps to an HTTP status once, in one place. Messages are plain English defaults
+for logs and tests; what a person reads comes from the translation catalogues keyed by ``code``.
+Nothing here ever carries a password, a code, a token or a key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class VaultError(Exception):
+    code = "error"
+    category = "invalid"
+    message = "The request could not be carried out."
+    # True when what the service recorded before failing (a failed sign-in, a throttle counter, an
+    # expired session's deletion) must be committed although the request fails.
+    keeps_changes = False
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        super().__init__(message or self.message)
+        self.details = details
+
+
+# --- bad input -------------------------------------------------------------------------------------
+class InvalidInput(VaultError):
+    code = "invalid_input"
+    message = "Some fields are missing or not valid."
+
+
+class InvalidUsername(InvalidInput):
+    code = "invalid_username"
+    message = "A username has 3 to 32 characters: lowercase letters, digits, dot, dash or underscore."
+
+
+class UsernameTaken(VaultError):
+    code = "username_taken"
+    category = "conflict"
+    message = "This username is already taken."
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"
+    message = "This password is too short or too common."
+
+
+class UnknownDocumentKind(InvalidInput):
+    code = "unknown_document_kind"
+    message = "This kind of paper is not in the list."
+
+
+class InvalidDate(InvalidInput):
+    code = "invalid_date"
+    message = "This date is not valid."
+
+
+class InvalidOtpCode(InvalidInput):
+    code = "invalid_otp_code"
+    message = "This code is not right. Check the code shown in your app and try again."
+
+
+class UnsupportedFile(InvalidInput):
+    """A file that is not a paper we can keep (wrong type, broken, encrypted PDF, too many pages)."""
+
+    code = "unsupported_file"
+    category = "unsupported_media"
+    message = "This file cannot be kept."
+
+
+class FileTooLarge(VaultError):
+    code = "file_too_large"
+    category = "too_large"
+    message = "This file is too large."
+
+
+class QuotaExceeded(VaultError):
+    code = "quota_exceeded"
+    category = "too_large"
+    message = "Your locker is full. Delete papers you no longer need to make room."
+
+
+# --- who you are -----------------------------------------------------------------------------------
+class AuthenticationFailed(VaultError):
+    """Unknown username or wrong password: deliberately one error for both."""
+
+    keeps_changes = True
+    code = "authentication_failed"
+    category = "unauthenticated"
+    message = "Wrong username or password."
+
+
+class SecondFactorRequired(VaultError):
+    keeps_changes = True
+    code = "second_factor_required"
+    category = "unauthenticated"
+    message = "Enter the code from your app, or a recovery code."
+
+
+class SecondFactorFailed(VaultError):
+    keeps_changes = True
+    code = "second_factor_failed"
+    category = "unauthenticated"
+    message = "The code is not right, or was already used."
+
+
+class SessionExpired(VaultError):
+    keeps_changes = True
+    code = "session_expired"
+    category = "unauthenticated"
+    message = "You are signed out. Please sign in again."
+
+
+class TooManyAttempts(VaultError):
+    code = "too_many_attempts"
+    category = "rate_limited"
+    message = "Too many tries. Wait a few minutes and try again."
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class NotAllowed(VaultError):
+    code = "not_allowed"
+    category = "forbidden"
+    message = "You are not allowed to do this."
+
+
+# --- what you asked for ----------------------------------------------------------------------------
+class NotFound(VaultError):
+    """Also the answer for someone else's document: existence is not revealed."""
+
+    code = "not_found"
+    category = "not_found"
+    message = "Not found."
+
+
+class DocumentNotFound(NotFound):
+    code = "document_not_found"
+    message = "This paper does not exist or is not yours."
+
+
+class StorageFailed(VaultError):
+    code = "storage_failed"
+    category = "unavailable"
+    message = "The papers store is not answering. Nothing was changed; try again later."

@@ -1,0 +1,151 @@
+"""One frozen settings object, built once from the environment at start-up.
+
+Embedded default: with no configuration at all, Consigne keeps everything under one data directory (a
+SQLite file, a local blob folder and a generated secrets file). In production (``CONSIGNE_ENV=production``)
+every secret must come from the environment and a missing one stops start-up with a clear message:
+a production instance must never silently invent its pepper.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from crypto.sealing import DEFAULT_KDF, FAST_KDF_FOR_TESTS, KdfParams, PepperRing
+from crypto.signing import SigningKey
+
+MIB = 1024 * 1024
+SECRETS_FILE = "secrets.json"
+
+
+class ConfigurationError(Exception):
+    """The environment does not describe a runnable instance; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 20 * MIB
+    max_document_bytes: int = 50 * MIB
+    max_files_per_document: int = 20
+    quota_bytes: int = 500 * MIB
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    person_idle_seconds: int = 30 * 60
+    staff_idle_seconds: int = 15 * 60
+    absolute_seconds: int = 12 * 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    storage_url: str
+    base_url: str
+    peppers: PepperRing
+    app_key: bytes = field(repr=False)
+    signing_key: SigningKey = field(repr=False)
+    production: bool = False
+    kdf: KdfParams = DEFAULT_KDF
+    limits: Limits = Limits()
+    timeouts: Timeouts = Timeouts()
+    trusted_proxies: int = 0
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "consigne"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from ``env`` (default: ``os.environ``)."""
+    env = dict(os.environ if env is None else env)
+    production = env.get("CONSIGNE_ENV", "development") == "production"
+    data_dir = Path(env.get("CONSIGNE_DATA_DIR") or default_data_dir(env)).expanduser().resolve()
+    database_url = env.get("CONSIGNE_DATABASE_URL") or f"sqlite:///{data_dir / 'consigne.sqlite3'}"
+    storage_url = env.get("CONSIGNE_STORAGE_URL") or f"file://{data_dir / 'blobs'}"
+    if production:
+        for name in ("CONSIGNE_DATABASE_URL", "CONSIGNE_STORAGE_URL", "CONSIGNE_BASE_URL"):
+            if not env.get(name):
+                raise ConfigurationError(f"{name} must be set when CONSIGNE_ENV=production")
+    secret_values = _read_secrets(env, data_dir, production)
+    try:
+        peppers = PepperRing.parse(secret_values["CONSIGNE_PEPPERS"])
+        app_key = base64.b64decode(secret_values["CONSIGNE_APP_KEY"], validate=True)
+        signing_key = SigningKey.from_encoded(secret_values["CONSIGNE_SIGNING_KEY"])
+    except Exception as error:  # noqa: BLE001 - any parse failure is a configuration error
+        raise ConfigurationError(f"a secret in the environment is malformed: {type(error).__name__}") from None
+    if len(app_key) != 32:
+        raise ConfigurationError("CONSIGNE_APP_KEY must be 32 bytes in base64")
+    kdf_name = env.get("CONSIGNE_KDF", "default")
+    if kdf_name not in {"default", "fast-insecure-for-tests"}:
+        raise ConfigurationError("CONSIGNE_KDF must be 'default'")
+    if kdf_name != "default" and production:
+        raise ConfigurationError("the fast KDF is for tests only and refused in production")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        storage_url=storage_url,
+        base_url=(env.get("CONSIGNE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        peppers=peppers,
+        app_key=app_key,
+        signing_key=signing_key,
+        production=production,
+        kdf=DEFAULT_KDF if kdf_name == "default" else FAST_KDF_FOR_TESTS,
+        limits=Limits(
+            max_file_bytes=_megabytes(env, "CONSIGNE_MAX_FILE_MB", 20),
+            max_document_bytes=_megabytes(env, "CONSIGNE_MAX_DOCUMENT_MB", 50),
+            quota_bytes=_megabytes(env, "CONSIGNE_QUOTA_MB", 500),
+        ),
+        trusted_proxies=int(env.get("CONSIGNE_TRUSTED_PROXIES", "0")),
+    )
+
+
+SECRET_NAMES = ("CONSIGNE_PEPPERS", "CONSIGNE_APP_KEY", "CONSIGNE_SIGNING_KEY")
+
+
+def generate_secrets() -> dict[str, str]:
+    """Fresh values for every secret, in the environment's encoding (used by ``consigne secrets``)."""
+    return {
+        "CONSIGNE_PEPPERS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "CONSIGNE_APP_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "CONSIGNE_SIGNING_KEY": SigningKey.generate().encode(),
+    }
+
+
+def _read_secrets(env: dict[str, str], data_dir: Path, production: bool) -> dict[str, str]:
+    present = {name: env[name] for name in SECRET_NAMES if env.get(name)}
+    if len(present) == len(SECRET_NAMES):
+        return present
+    if production:
+        missing = ", ".join(name for name in SECRET_NAMES if name not in present)
+        raise ConfigurationError(f"missing secrets for production: {missing} (generate them with `consigne secrets`)")
+    # Embedded default: secrets generated once and kept beside the data, readable by this user only.
+    # Fine on a laptop; in production they live in the environment, away from the database backups.
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = data_dir / SECRETS_FILE
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(generate_secrets(), handle)
+    stored = json.loads(path.read_text())
+    return {name: present.get(name, stored[name]) for name in SECRET_NAMES}
+
+
+def _megabytes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default * MIB
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number of megabytes") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive")
+    return value * MIB

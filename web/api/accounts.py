@@ -1,0 +1,136 @@
+"""People, sessions and the signed-in account."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Response, request
+
+from vault import accounts as account_service
+from vault import sessions as session_service
+from vault.errors import InvalidInput, NotAllowed
+from vault.events import ACTIONS, list_events_for
+from vault.models import Account
+from vault.sheets import render_recovery_sheet
+from web.api.registry import Call, endpoint
+from web.api.schemas import (
+    AccountBrief,
+    ActivityItem,
+    ActivityList,
+    Me,
+    OtpConfirm,
+    OtpSetupOut,
+    PersonCreate,
+    PersonCreated,
+    RecoveryCodesOut,
+    RecoverySheetRequest,
+    SessionCreate,
+    SessionCreated,
+    Suggestions,
+)
+
+
+@endpoint("GET", "/people/suggestions", summary="A free username and a passphrase of simple words to offer",
+          tag="people", response=Suggestions, auth="none")
+def suggest(call: Call) -> Suggestions:
+    return Suggestions(username=account_service.suggest_username(call.session),
+                       passphrase=account_service.suggest_passphrase())
+
+
+@endpoint("POST", "/people", summary="Enrol a person (alone, or assisted with a staff token)", tag="people",
+          body=PersonCreate, response=PersonCreated, status=201, auth="optional", errors=(409, 422))
+def create_person(call: Call) -> PersonCreated:
+    staff = call.current.account if call.current else None
+    if staff is not None and staff.kind != "staff":
+        raise NotAllowed()
+    enrolment = account_service.enrol_person(
+        call.session, keys=call.services.keys, username=call.body.username, password=call.body.password,
+        now=call.now, assisted_by=staff, organisation_id=call.body.organisation_id,
+        follow_organisation=call.body.follow_organisation)
+    return PersonCreated(id=enrolment.account.id, username=enrolment.account.username,
+                         recovery_codes=enrolment.recovery_codes)
+
+
+@endpoint("POST", "/sessions", summary="Sign in", tag="sessions", body=SessionCreate, response=SessionCreated,
+          status=201, auth="none", errors=(401, 429))
+def create_session(call: Call) -> SessionCreated:
+    result = session_service.sign_in(
+        call.session, keys=call.services.keys, timeouts=call.services.settings.timeouts,
+        username=call.body.username, password=call.body.password, otp=call.body.otp,
+        recovery_code=call.body.recovery_code, now=call.now, address=request.remote_addr)
+    account = result.current.account
+    return SessionCreated(token=result.token, expires_at=result.current.session.expires_at,
+                          account=AccountBrief(id=account.id, username=account.username, kind=account.kind),
+                          recovery_codes_left=result.recovery_codes_left)
+
+
+@endpoint("DELETE", "/sessions/current", summary="Sign out", tag="sessions", status=204)
+def delete_current_session(call: Call) -> None:
+    session_service.sign_out(call.session, current=call.current, now=call.now)
+
+
+@endpoint("DELETE", "/sessions", summary="Sign out everywhere (every session of this account)", tag="sessions",
+          status=204)
+def delete_all_sessions(call: Call) -> None:
+    session_service.sign_out_everywhere(call.session, current=call.current, now=call.now)
+
+
+@endpoint("GET", "/me", summary="The signed-in account", tag="me", response=Me)
+def me(call: Call) -> Me:
+    account = call.current.account
+    return Me(id=account.id, username=account.username, kind=account.kind, otp_enabled=account.otp_enabled,
+              recovery_codes_left=account_service.recovery_codes_left(call.session, account))
+
+
+@endpoint("POST", "/me/otp", summary="Start two-step sign-in: a secret and its QR code for the app", tag="me",
+          response=OtpSetupOut, status=201)
+def begin_otp(call: Call) -> OtpSetupOut:
+    setup = session_service.begin_otp_setup(call.session, keys=call.services.keys, current=call.current)
+    qr = io.BytesIO()
+    segno.make(setup.uri, error="m").save(qr, kind="svg", scale=4, xmldecl=False)
+    return OtpSetupOut(secret=setup.secret, otpauth_uri=setup.uri, qr_svg=qr.getvalue().decode())
+
+
+@endpoint("POST", "/me/otp/confirm", summary="Turn two-step sign-in on with a first code", tag="me",
+          body=OtpConfirm, status=204, errors=(422,))
+def confirm_otp(call: Call) -> None:
+    session_service.confirm_otp_setup(call.session, keys=call.services.keys, current=call.current,
+                                      code=call.body.code, now=call.now)
+
+
+@endpoint("POST", "/me/recovery-codes", summary="Replace the recovery codes (the old sheet stops working)",
+          tag="me", response=RecoveryCodesOut, status=201)
+def renew_codes(call: Call) -> RecoveryCodesOut:
+    codes = account_service.renew_recovery_codes(call.session, keys=call.services.keys, account=call.current.account,
+                                                 identity=call.current.identity, now=call.now)
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+@endpoint("POST", "/me/recovery-sheet", summary="The printable recovery sheet (PDF) for current unused codes",
+          tag="me", body=RecoverySheetRequest, content="application/pdf", errors=(422,))
+def recovery_sheet(call: Call) -> Response:
+    account = call.current.account
+    if not account_service.current_codes_match(call.session, keys=call.services.keys, account=account,
+                                               codes=call.body.recovery_codes):
+        raise InvalidInput(field="recovery_codes")
+    pdf = render_recovery_sheet(username=account.username, sign_in_url=call.services.settings.base_url,
+                                recovery_codes=call.body.recovery_codes, issued_on=call.now.date(),
+                                language=call.body.language)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="consigne-feuille-de-secours.pdf"'})
+
+
+@endpoint("GET", "/activity", summary="Everything that happened in my vault, newest first", tag="me",
+          response=ActivityList)
+def activity(call: Call) -> ActivityList:
+    events = list_events_for(call.session, subject_id=call.current.id)
+    actor_ids = {event.actor_id for event in events if event.actor_id}
+    names = {account.id: account.username for account in
+             call.session.query(Account).filter(Account.id.in_(actor_ids))} if actor_ids else {}
+    translate = call.services.translator.gettext
+    return ActivityList(items=[
+        ActivityItem(at=event.at, actor=names.get(event.actor_id), action=event.action, document=event.document_id,
+                     summary=translate(call.language, ACTIONS[event.action]))
+        for event in events
+    ])

@@ -1,0 +1,102 @@
+"""The person's papers."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, request, stream_with_context
+
+from vault import documents as document_service
+from vault.errors import InvalidInput
+from vault.media import UploadedFile
+from web.api.registry import Call, endpoint
+from web.api.schemas import DocumentKinds, DocumentList, DocumentOut, DocumentPatch, DocumentUpload
+
+READ_SIZE = 64 * 1024
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def as_output(view: document_service.DocumentView) -> DocumentOut:
+    return DocumentOut(id=view.id, kind=view.kind, title=view.title, pages=view.pages, content_type=view.content_type,
+                       size=view.size, created_at=view.created_at, updated_at=view.updated_at,
+                       expires_on=view.expires_on)
+
+
+@endpoint("GET", "/document-kinds", summary="The kinds of papers, with their names in the request's language",
+          tag="documents", response=DocumentKinds, auth="none")
+def document_kinds(call: Call) -> DocumentKinds:
+    from web.kinds import KIND_LABELS
+
+    translate = call.services.translator.gettext
+    return DocumentKinds(items=[{"kind": kind, "label": translate(call.language, KIND_LABELS[kind])}
+                                for kind in document_service.DOCUMENT_KINDS])
+
+
+@endpoint("POST", "/documents", summary="Add a paper: one or several files become its pages, in order",
+          tag="documents", multipart=DocumentUpload, response=DocumentOut, status=201, errors=(413, 415, 422))
+def create_document(call: Call) -> DocumentOut:
+    uploads = request.files.getlist("file")
+    if not uploads:
+        raise InvalidInput(field="file")
+    files = [UploadedFile(data=upload.stream.read(), filename=upload.filename) for upload in uploads]
+    view = document_service.add_document(call.uow, current=call.current, files=files, kind=call.form.kind,
+                                         title=call.form.title, expires_on=call.form.expires_on,
+                                         limits=call.services.settings.limits, now=call.now)
+    return as_output(view)
+
+
+@endpoint("GET", "/documents", summary="My papers, newest first", tag="documents", response=DocumentList)
+def list_documents(call: Call) -> DocumentList:
+    return DocumentList(items=[as_output(view) for view in document_service.list_documents(call.session,
+                                                                                           current=call.current)])
+
+
+@endpoint("GET", "/documents/{document_id}", summary="One paper's details", tag="documents", response=DocumentOut,
+          errors=(404,))
+def get_document(call: Call, document_id: str) -> DocumentOut:
+    return as_output(document_service.get_document(call.session, current=call.current, document_id=document_id))
+
+
+@endpoint("GET", "/documents/{document_id}/content", summary="The paper itself, with its exact Content-Type",
+          tag="documents", content="application/octet-stream", errors=(404,))
+def get_document_content(call: Call, document_id: str) -> Response:
+    inline = request.args.get("disposition") == "inline"
+    view, reader = document_service.open_document_content(call.uow, current=call.current, document_id=document_id,
+                                                          now=call.now, inline=inline)
+    filename = f"{view.kind}.{EXTENSIONS.get(view.content_type, 'bin')}"
+    disposition = "inline" if inline else "attachment"
+    return Response(stream_with_context(_stream(reader)), mimetype=view.content_type, headers={
+        "Content-Length": str(view.size),
+        "Content-Disposition": f"{disposition}; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
+    })
+
+
+@endpoint("GET", "/documents/{document_id}/thumbnail", summary="A small picture of the first page",
+          tag="documents", content="image/jpeg", errors=(404,))
+def get_document_thumbnail(call: Call, document_id: str) -> Response:
+    reader = document_service.open_document_thumbnail(call.uow, current=call.current, document_id=document_id)
+    return Response(stream_with_context(_stream(reader)), mimetype="image/jpeg")
+
+
+@endpoint("PATCH", "/documents/{document_id}", summary="Change the title, kind or expiry date", tag="documents",
+          body=DocumentPatch, response=DocumentOut, errors=(404, 422))
+def patch_document(call: Call, document_id: str) -> DocumentOut:
+    changes = {name: getattr(call.body, name) for name in call.body.model_fields_set}
+    if "kind" in changes and changes["kind"] is None:
+        raise InvalidInput(field="kind")
+    return as_output(document_service.update_document(call.session, current=call.current, document_id=document_id,
+                                                      changes=changes, now=call.now))
+
+
+@endpoint("DELETE", "/documents/{document_id}", summary="Delete a paper (its encrypted file too)",
+          tag="documents", status=204, errors=(404,))
+def delete_document(call: Call, document_id: str) -> None:
+    document_service.delete_document(call.uow, current=call.current, document_id=document_id, now=call.now)
+
+
+def _stream(reader):
+    try:
+        while chunk := reader.read(READ_SIZE):
+            yield chunk
+    finally:
+        reader.close()

@@ -1,0 +1,123 @@
+"""The schemas that validate the API's input and shape its output (and generate its OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class PersonCreate(Strict):
+    username: str | None = Field(default=None, max_length=64, description="3-32 of a-z 0-9 . _ -; suggested if absent")
+    password: str = Field(max_length=1024)
+    organisation_id: str | None = Field(default=None, max_length=36)
+    follow_organisation: bool = Field(default=False, description="Assisted enrolment: the person agrees to be followed")
+
+
+class PersonCreated(Strict):
+    id: str
+    username: str
+    recovery_codes: list[str]
+
+
+class Suggestions(Strict):
+    username: str
+    passphrase: str
+
+
+class SessionCreate(Strict):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    otp: str | None = Field(default=None, max_length=16)
+    recovery_code: str | None = Field(default=None, max_length=64)
+
+
+class AccountBrief(Strict):
+    id: str
+    username: str
+    kind: Literal["person", "staff"]
+
+
+class SessionCreated(Strict):
+    token: str
+    expires_at: datetime
+    account: AccountBrief
+    recovery_codes_left: int | None = Field(default=None, description="Set when a recovery code was used")
+
+
+class Me(Strict):
+    id: str
+    username: str
+    kind: Literal["person", "staff"]
+    otp_enabled: bool
+    recovery_codes_left: int
+
+
+class OtpSetupOut(Strict):
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class OtpConfirm(Strict):
+    code: str = Field(max_length=16)
+
+
+class RecoveryCodesOut(Strict):
+    recovery_codes: list[str]
+
+
+class RecoverySheetRequest(Strict):
+    recovery_codes: list[str] = Field(min_length=1, max_length=10)
+    language: Literal["fr", "en", "ar"] = "fr"
+
+
+class DocumentUpload(Strict):
+    """The non-file fields of the multipart upload; ``file`` is repeated once per page, in order."""
+
+    kind: str = Field(max_length=40)
+    title: str | None = Field(default=None, max_length=400)
+    expires_on: date | None = None
+
+
+class DocumentOut(Strict):
+    id: str
+    kind: str
+    title: str | None
+    pages: int
+    content_type: str
+    size: int
+    created_at: datetime
+    updated_at: datetime
+    expires_on: date | None
+
+
+class DocumentList(Strict):
+    items: list[DocumentOut]
+
+
+class DocumentPatch(Strict):
+    title: str | None = Field(default=None, max_length=400)
+    kind: str | None = Field(default=None, max_length=40)
+    expires_on: date | None = None
+
+
+class ActivityItem(Strict):
+    at: datetime
+    actor: str | None = Field(description="Username of who acted; null when unknown (a failed sign-in)")
+    action: str
+    document: str | None
+    summary: str
+
+
+class ActivityList(Strict):
+    items: list[ActivityItem]
+
+
+class DocumentKinds(Strict):
+    items: list[dict[str, str]]
