@@ -16,3 +16,10 @@ class InvalidBlobName(StorageError):
 
 class StorageUnavailable(StorageError):
     """The backend could not be reached or refused the request (network, credentials, permissions)."""
+
+
+class InvalidStorageConfig(StorageError, ValueError):
+    """A storage URL or option that cannot work (unknown scheme, endpoint with a path, part size too small).
+
+    Its message never repeats the URL: a storage URL may carry credentials.
+    """
