@@ -30,3 +30,11 @@ class InvalidSignature(CryptoError):
 
 class InvalidCode(CryptoError):
     """A recovery code or one-time code is malformed (wrong length, bad check character)."""
+
+
+class InvalidParameters(CryptoError):
+    """A caller asked ``crypto/`` for something it refuses to do.
+
+    For example: no recipients, an scrypt recipient mixed with others, a work factor out of range, a file
+    key of the wrong length, or a non-blocking stream.
+    """
