@@ -54,8 +54,8 @@ def record_failure(session: Session, keys: list[str], *, now: datetime) -> None:
         row.failures += 1
         row.last_failure_at = now
         excess = row.failures - FREE_FAILURES[key.split(":", 1)[0]]
-        if excess > 0:
-            delay = min(BASE_DELAY * (2 ** min(excess - 1, 16)), MAX_DELAY)
+        if excess >= 0:  # the n-th failure already starts the wait
+            delay = min(BASE_DELAY * (2 ** min(excess, 16)), MAX_DELAY)
             row.blocked_until = now + delay
     session.flush()
 

@@ -1,0 +1,39 @@
+"""Settings: an embedded default that just runs, and a production mode that refuses to guess secrets."""
+
+import stat
+
+import pytest
+
+from vault.settings import ConfigurationError, generate_secrets, load_settings
+
+
+def test_embedded_default_keeps_everything_in_one_folder(tmp_path):
+    settings = load_settings({"CONSIGNE_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'consigne.sqlite3'}"
+    assert settings.storage_url == f"file://{tmp_path / 'blobs'}"
+    secrets_file = tmp_path / "secrets.json"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    again = load_settings({"CONSIGNE_DATA_DIR": str(tmp_path)})
+    assert again.app_key == settings.app_key  # generated once, then kept
+    assert settings.limits.max_file_bytes == 20 * 1024 * 1024
+
+
+def test_production_refuses_missing_secrets(tmp_path):
+    env = {"CONSIGNE_ENV": "production", "CONSIGNE_DATA_DIR": str(tmp_path),
+           "CONSIGNE_DATABASE_URL": "postgresql+psycopg://u@db/c", "CONSIGNE_STORAGE_URL": "s3://a:b@s3:9000/c",
+           "CONSIGNE_BASE_URL": "https://consigne.example.org"}
+    with pytest.raises(ConfigurationError, match="CONSIGNE_PEPPERS"):
+        load_settings(env)
+    assert not (tmp_path / "secrets.json").exists()
+    settings = load_settings(env | generate_secrets())
+    assert settings.production
+    with pytest.raises(ConfigurationError, match="fast KDF"):
+        load_settings(env | generate_secrets() | {"CONSIGNE_KDF": "fast-insecure-for-tests"})
+
+
+@pytest.mark.parametrize("name, value", [("CONSIGNE_APP_KEY", "short"), ("CONSIGNE_PEPPERS", "x"),
+                                         ("CONSIGNE_QUOTA_MB", "lots")])
+def test_malformed_values_are_clear_errors(tmp_path, name, value):
+    env = {"CONSIGNE_DATA_DIR": str(tmp_path)} | generate_secrets() | {name: value}
+    with pytest.raises(ConfigurationError):
+        load_settings(env)

@@ -1,0 +1,177 @@
+"""The documents endpoints: the contract, cleaning, and every bad input leaving nothing behind."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from tests.vault import media_samples as samples
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+
+def test_upload_list_read_patch_delete(api, client):
+    person = api.person()
+    created = api.upload(person, [(samples.pdf_bytes(pages=2), "scan.pdf")], kind="attestation_caf",
+                         title="Attestation CAF juin", expires_on="2027-06-30")
+    assert created.status_code == 201, created.get_json()
+    document = created.get_json()
+    assert set(document) == {"id", "kind", "title", "pages", "content_type", "size", "created_at", "updated_at",
+                             "expires_on"}
+    assert (document["kind"], document["title"], document["pages"], document["content_type"], document["expires_on"]) \
+        == ("attestation_caf", "Attestation CAF juin", 2, "application/pdf", "2027-06-30")
+
+    listed = client.get("/api/v1/documents", headers=person.auth).get_json()["items"]
+    assert [item["id"] for item in listed] == [document["id"]]
+    assert client.get(f"/api/v1/documents/{document['id']}", headers=person.auth).get_json() == document
+
+    content = client.get(f"/api/v1/documents/{document['id']}/content", headers=person.auth)
+    assert content.status_code == 200
+    assert content.content_type == "application/pdf"
+    assert len(pikepdf.open(io.BytesIO(content.data)).pages) == 2
+    assert int(content.headers["Content-Length"]) == document["size"] == len(content.data)
+
+    patched = client.patch(f"/api/v1/documents/{document['id']}", json={"title": "CAF", "expires_on": None},
+                           headers=person.auth).get_json()
+    assert (patched["title"], patched["expires_on"], patched["kind"]) == ("CAF", None, "attestation_caf")
+
+    thumbnail = client.get(f"/api/v1/documents/{document['id']}/thumbnail", headers=person.auth)
+    assert thumbnail.content_type == "image/jpeg"
+    Image.open(io.BytesIO(thumbnail.data)).verify()
+
+    assert client.delete(f"/api/v1/documents/{document['id']}", headers=person.auth).status_code == 204
+    assert client.get(f"/api/v1/documents/{document['id']}", headers=person.auth).status_code == 404
+    assert api.document_rows() == 0 and api.blobs() == []
+
+
+def test_jpeg_comes_back_without_exif(api, client):
+    person = api.person()
+    created = api.upload(person, [(samples.jpeg_with_gps(), "IMG_2041.jpg")]).get_json()
+    content = client.get(f"/api/v1/documents/{created['id']}/content", headers=person.auth)
+    assert content.content_type == "image/jpeg"
+    image = Image.open(io.BytesIO(content.data))
+    assert not image.getexif()
+    assert b"Exif" not in content.data
+
+
+def test_two_sides_of_an_id_card_become_one_two_page_pdf(api, client):
+    person = api.person()
+    created = api.upload(person, [(samples.jpeg_with_gps(), "recto.jpg"), (samples.jpeg_with_gps(), "verso.jpg")])
+    assert created.status_code == 201
+    body = created.get_json()
+    assert (body["content_type"], body["pages"]) == ("application/pdf", 2)
+    content = client.get(f"/api/v1/documents/{body['id']}/content", headers=person.auth)
+    assert len(pikepdf.open(io.BytesIO(content.data)).pages) == 2
+    assert b"GPS" not in content.data and b"Exif" not in content.data
+
+
+def test_viewing_and_downloading_show_in_the_activity(api, client):
+    person = api.person()
+    document = api.upload(person, [(samples.png_bytes(), "rib.png")], kind="rib").get_json()
+    client.get(f"/api/v1/documents/{document['id']}/content?disposition=inline", headers=person.auth)
+    client.get(f"/api/v1/documents/{document['id']}/content", headers=person.auth)
+    items = client.get("/api/v1/activity", headers=person.auth | {"Accept-Language": "fr"}).get_json()["items"]
+    actions = [item["action"] for item in items]
+    assert actions[:3] == ["document.downloaded", "document.viewed", "document.uploaded"]
+    assert items[0]["summary"] == "Papier téléchargé"
+    assert items[0]["actor"] == person.username and items[0]["document"] == document["id"]
+    assert "signin.succeeded" in actions and "account.created" in actions
+
+
+BAD_UPLOADS = {
+    "exe disguised as jpg": ([(samples.exe_bytes(), "photo.jpg")], {}, 415, "unsupported_file"),
+    "text disguised as pdf": ([(b"just some text, not a PDF" * 10, "papier.pdf")], {}, 415, "unsupported_file"),
+    "bomb image": ([(samples.png_bomb(), "bomb.png")], {}, 415, "unsupported_file"),
+    "broken pdf": ([(samples.broken_pdf(), "broken.pdf")], {}, 415, "unsupported_file"),
+    "encrypted pdf": ([(samples.encrypted_pdf(), "secret.pdf")], {}, 415, "unsupported_file"),
+    "truncated jpeg": ([(samples.jpeg_with_gps()[:400], "cut.jpg")], {}, 415, "unsupported_file"),
+    "empty file": ([(b"", "empty.jpg")], {}, 415, "unsupported_file"),
+    "unknown kind": ([(samples.png_bytes(), "a.png")], {"kind": "carte_de_fidelite"}, 422, "unknown_document_kind"),
+    "bad date": ([(samples.png_bytes(), "a.png")], {"expires_on": "31/12/2027"}, 422, "invalid_input"),
+    "no file": ([], {}, 422, "invalid_input"),
+    "title too long": ([(samples.png_bytes(), "a.png")], {"title": "x" * 500}, 422, "invalid_input"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_UPLOADS))
+def test_bad_uploads_get_a_clear_error_and_leave_nothing(api, name):
+    files, fields, status, code = BAD_UPLOADS[name]
+    person = api.person()
+    response = api.upload(person, files, **fields)
+    assert response.status_code == status, response.get_json()
+    assert response.get_json()["code"] == code
+    assert response.content_type == "application/problem+json"
+    assert api.document_rows() == 0 and api.blobs() == []
+
+
+def test_oversize_file_and_quota(api, app, settings):
+    from dataclasses import replace
+
+    services = app.extensions["consigne"]
+    services.settings = replace(settings, limits=replace(settings.limits, max_file_bytes=100_000, quota_bytes=600_000))
+    person = api.person()
+    big = samples.noisy_png(side=400)
+    assert len(big) > 100_000
+    too_big = api.upload(person, [(big, "big.png")])
+    assert too_big.status_code == 413 and too_big.get_json()["code"] == "file_too_large"
+    small = samples.noisy_png(side=150)
+    statuses = [api.upload(person, [(small, "p.png")]).status_code for _ in range(10)]
+    assert statuses[0] == 201 and 413 in statuses
+    full = statuses.index(413)
+    assert api.document_rows() == full
+    assert len(api.blobs()) == 2 * full  # content + thumbnail for each accepted paper, none for refused
+
+
+def test_request_over_the_document_limit_is_refused_before_reading(api, client):
+    person = api.person()
+    huge = b"\xff\xd8\xff" + b"\0" * (51 * 1024 * 1024)
+    response = client.post("/api/v1/documents", data={"kind": "autre", "file": (io.BytesIO(huge), "huge.jpg")},
+                           headers=person.auth, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert api.document_rows() == 0 and api.blobs() == []
+
+
+@pytest.mark.parametrize("document_id", ["not-an-id", str(uuid.uuid4()), "../../etc/passwd", "1 OR 1=1"])
+def test_missing_or_malformed_ids_are_404(api, client, document_id):
+    person = api.person()
+    for method in ("get", "delete"):
+        response = getattr(client, method)(f"/api/v1/documents/{document_id}", headers=person.auth)
+        assert response.status_code == 404
+    assert client.patch(f"/api/v1/documents/{document_id}", json={"title": "x"},
+                        headers=person.auth).status_code == 404
+
+
+def test_someone_elses_paper_is_not_found(api, client):
+    owner = api.person("owner1")
+    other = api.person("other1")
+    document = api.upload(owner, [(samples.png_bytes(), "a.png")]).get_json()
+    for path in ["", "/content", "/thumbnail"]:
+        assert client.get(f"/api/v1/documents/{document['id']}{path}", headers=other.auth).status_code == 404
+    assert client.delete(f"/api/v1/documents/{document['id']}", headers=other.auth).status_code == 404
+    assert client.patch(f"/api/v1/documents/{document['id']}", json={"kind": "rib"},
+                        headers=other.auth).status_code == 404
+    assert client.get("/api/v1/documents", headers=other.auth).get_json() == {"items": []}
+    assert client.get(f"/api/v1/documents/{document['id']}", headers=owner.auth).status_code == 200
+
+
+def test_bad_patches(api, client):
+    person = api.person()
+    document = api.upload(person, [(samples.png_bytes(), "a.png")]).get_json()
+    url = f"/api/v1/documents/{document['id']}"
+    assert client.patch(url, json={"kind": "nope"}, headers=person.auth).status_code == 422
+    assert client.patch(url, json={"kind": None}, headers=person.auth).status_code == 422
+    assert client.patch(url, json={"owner_id": "x"}, headers=person.auth).status_code == 422
+    assert client.patch(url, json={"expires_on": "tomorrow"}, headers=person.auth).status_code == 422
+    assert client.get(url, headers=person.auth).get_json() == document
+
+
+def test_expired_or_revoked_tokens_cannot_upload(api, client, clock):
+    person = api.person()
+    clock.advance(hours=13)
+    response = api.upload(person, [(samples.png_bytes(), "a.png")])
+    assert response.status_code == 401
+    assert api.document_rows() == 0 and api.blobs() == []
