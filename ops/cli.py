@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="add demo data once (specimen papers) and print how to sign in")
     demo.add_argument("--otp", action="store_true", help="print the demo worker's current two-step code")
     commands.add_parser("secrets", help="print fresh production secrets as environment lines")
+    commands.add_parser("sweep-sessions", help="delete sessions past their absolute or idle time-out")
     sweep = commands.add_parser("sweep-orphans", help="delete blobs that no document refers to")
     sweep.add_argument("--older-than-minutes", type=int, default=60)
     sweep.add_argument("--dry-run", action="store_true")
@@ -50,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         from ops.demo import print_demo_otp, seed_demo
 
         return print_demo_otp(settings) if arguments.otp else seed_demo(settings)
+    if arguments.command == "sweep-sessions":
+        from vault.db import make_engine, make_session_factory
+        from vault.sessions import purge_expired_sessions
+
+        with make_session_factory(make_engine(settings.database_url))() as session:
+            removed = purge_expired_sessions(session, now=datetime.now(timezone.utc))
+            session.commit()
+        print(json.dumps({"sessions_deleted": removed}))
+        return 0
     if arguments.command == "sweep-orphans":
         from ops.orphans import sweep_orphans
 

@@ -138,8 +138,13 @@ def sign_out_everywhere(db: DbSession, *, current: CurrentAccount, now: datetime
 
 
 def purge_expired_sessions(db: DbSession, *, now: datetime) -> int:
-    """Delete sessions past their absolute time-out (idle ones are deleted when next seen)."""
-    return db.execute(delete(Session).where(Session.expires_at <= now)).rowcount
+    """Delete every session past its absolute or idle time-out (run by ``consigne sweep-sessions``)."""
+    expired = db.execute(delete(Session).where(Session.expires_at <= now)).rowcount
+    idle = [row.id for row in db.scalars(select(Session))
+            if now - row.last_seen_at >= timedelta(seconds=row.idle_seconds)]
+    if idle:
+        db.execute(delete(Session).where(Session.id.in_(idle)))
+    return expired + len(idle)
 
 
 @dataclass

@@ -78,6 +78,19 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.register_blueprint(api_blueprint)
     register_error_handlers(app)
 
+    @app.get("/")
+    def index():
+        # The pages for people, workers and shelters come with the web interface; until then the root
+        # says what this is and where the API lives, in French first.
+        html = (
+            "<!doctype html><html lang=fr><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width,initial-scale=1'><title>Consigne</title>"
+            "<h1>Consigne</h1><p>Coffre-fort numérique solidaire : vos papiers, chiffrés, à vous.</p>"
+            "<p lang=en>Solidarity document locker. The JSON API is described at "
+            "<a href=/api/v1/openapi.json>/api/v1/openapi.json</a>.</p></html>"
+        )
+        return html, 200, {"Content-Type": "text/html; charset=utf-8"}
+
     @app.get("/health")
     def health():
         with engine.connect() as connection:

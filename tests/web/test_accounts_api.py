@@ -230,6 +230,8 @@ def test_a_person_cannot_enrol_others(api, client):
 
 def test_health_and_openapi(client):
     assert client.get("/health").get_json() == {"status": "ok"}
+    index = client.get("/")
+    assert index.status_code == 200 and "Coffre-fort" in index.get_data(as_text=True)
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
     for path in ["/api/v1/people", "/api/v1/sessions", "/api/v1/sessions/current", "/api/v1/me",
@@ -239,3 +241,18 @@ def test_health_and_openapi(client):
     person_schema = document["components"]["schemas"]["PersonCreate"]
     assert person_schema["required"] == ["password"]
     assert person_schema["additionalProperties"] is False
+
+
+def test_sweeping_deletes_idle_and_expired_server_halves(api, app, clock):
+    from vault.models import Session
+    from vault.sessions import purge_expired_sessions
+
+    api.person("idle1")
+    clock.advance(minutes=10)
+    api.person("fresh1")
+    clock.advance(minutes=25)  # idle1: 35 min idle, fresh1: 25 min
+    services = app.extensions["consigne"]
+    with services.session_factory() as session:
+        assert purge_expired_sessions(session, now=clock()) == 1
+        session.commit()
+        assert session.query(Session).count() == 1
