@@ -28,7 +28,7 @@ WORKER = ("sami.travailleur", "lampe-jardin-velo-77")
 WORKER_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
-def seed_demo(settings: Settings, *, out=sys.stdout) -> int:
+def seed_demo(settings: Settings, *, out=None) -> int:
     if settings.production:
         print("consigne: demo data is refused in production", file=sys.stderr)
         return 2
@@ -52,7 +52,7 @@ def seed_demo(settings: Settings, *, out=sys.stdout) -> int:
         uow.commit()
     finally:
         uow.close()
-    print(_instructions(settings), file=out)
+    print(_instructions(settings), file=out or sys.stdout)
     return 0
 
 
