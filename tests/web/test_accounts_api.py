@@ -220,6 +220,8 @@ def test_assisted_enrolment_by_staff_records_the_follow(api, client, app, clock)
     with services.session_factory() as session:
         follows = session.query(Follow).all()
         assert [(f.person_id, f.organisation_id) for f in follows] == [(created.get_json()["id"], organisation.id)]
+    clock.advance(minutes=16)  # staff sessions end after 15 idle minutes (people: 30)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 def test_a_person_cannot_enrol_others(api, client):
@@ -256,3 +258,9 @@ def test_sweeping_deletes_idle_and_expired_server_halves(api, app, clock):
         assert purge_expired_sessions(session, now=clock()) == 1
         session.commit()
         assert session.query(Session).count() == 1
+
+
+def test_openapi_document_is_valid_openapi_3_1(client):
+    from openapi_spec_validator import validate
+
+    validate(client.get("/api/v1/openapi.json").get_json())
