@@ -175,3 +175,24 @@ def test_expired_or_revoked_tokens_cannot_upload(api, client, clock):
     response = api.upload(person, [(samples.png_bytes(), "a.png")])
     assert response.status_code == 401
     assert api.document_rows() == 0 and api.blobs() == []
+
+
+def test_uploads_are_never_spooled_to_temporary_files(api, client, monkeypatch):
+    import tempfile
+
+    created_files = []
+    real_temporary_file = tempfile.TemporaryFile
+
+    def recording_temporary_file(*args, **kwargs):
+        created_files.append(args or kwargs)
+        return real_temporary_file(*args, **kwargs)
+
+    # Werkzeug's default spools form files over 500 KB through tempfile.TemporaryFile (unlinked at
+    # once, so invisible in a folder listing): watch the call itself.
+    monkeypatch.setattr(tempfile, "TemporaryFile", recording_temporary_file)
+    person = api.person()
+    big_photo = samples.noisy_png(side=700)
+    assert len(big_photo) > 1024 * 1024
+    created = api.upload(person, [(big_photo, "photo.png")])
+    assert created.status_code == 201
+    assert created_files == []
