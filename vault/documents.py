@@ -72,7 +72,6 @@ class DocumentView:
     created_at: datetime
     updated_at: datetime
     expires_on: date | None
-    file_names: tuple[str, ...]
 
 
 def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: Sequence[UploadedFile], kind: str,
@@ -195,11 +194,12 @@ def check_title(title: str | None) -> str | None:
 
 
 def view_document(document: Document, identity: age.X25519Identity) -> DocumentView:
+    # One X25519 decryption per paper (the title); the original file names stay sealed until an
+    # export needs them, which keeps listing 200 papers fast.
     title = age.decrypt_bytes(document.title_sealed, identities=[identity]).decode() if document.title_sealed else None
-    names = json.loads(age.decrypt_bytes(document.file_names_sealed, identities=[identity]))
     return DocumentView(id=document.id, kind=document.kind, title=title, pages=document.pages,
                         content_type=document.content_type, size=document.size, created_at=document.created_at,
-                        updated_at=document.updated_at, expires_on=document.expires_on, file_names=tuple(names))
+                        updated_at=document.updated_at, expires_on=document.expires_on)
 
 
 # --- internals -------------------------------------------------------------------------------------
