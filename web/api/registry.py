@@ -4,12 +4,12 @@ serialise — and record the route so the OpenAPI document is generated from the
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
 from flask import Blueprint, Response, g, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest
 
 from vault.db import UnitOfWork
@@ -47,7 +47,6 @@ class Call:
     services: Services
     body: Any = None
     form: Any = None
-    extras: dict = field(default_factory=dict)
 
     @property
     def session(self):
@@ -145,4 +144,4 @@ def _respond(spec: RouteSpec, result: Any) -> Response:
     return Response(payload, status=spec.status, mimetype="application/json")
 
 
-__all__ = ["API_PREFIX", "Call", "ROUTES", "ValidationError", "blueprint", "endpoint"]
+__all__ = ["API_PREFIX", "Call", "ROUTES", "blueprint", "endpoint"]
