@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crypto.codes import generate_recovery_code, normalise_recovery_code
 from crypto.passphrases import generate_passphrase, load_wordlist
-from vault.errors import InvalidUsername, NotAllowed, UsernameTaken, WeakPassword
+from vault.errors import InvalidInput, InvalidUsername, NotAllowed, UsernameTaken, WeakPassword
 from vault.events import record_event
 from vault.keys import (
     KeyConfig,
@@ -60,6 +60,10 @@ def check_password(password: str, *, username: str) -> None:
         raise WeakPassword(reason="too_short", minimum=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
         raise WeakPassword(reason="too_long", maximum=MAX_PASSWORD_LENGTH)
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(field="password") from None  # lone surrogates cannot be typed, only sent
     lowered = password.lower()
     if lowered in common_passwords():
         raise WeakPassword(reason="too_common")

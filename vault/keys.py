@@ -8,6 +8,8 @@ under a random session key that only the client holds.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 
 from crypto import age
@@ -75,7 +77,7 @@ def unseal_identity_with_code(keys: KeyConfig, account_id: str, sealed: bytes,
 
 
 def lookup_hash_for_code(keys: KeyConfig, normalised_code: str) -> bytes:
-    return code_lookup_hash(normalised_code, keys.app_key)
+    return code_lookup_hash(normalised_code, _subkey(keys, "recovery-code-lookup"))
 
 
 def seal_identity_for_session(session_id: str, identity: age.X25519Identity, session_key: bytes) -> bytes:
@@ -89,11 +91,16 @@ def unseal_identity_for_session(session_id: str, sealed: bytes, session_key: byt
 
 def seal_app_secret(keys: KeyConfig, value: bytes, purpose: str, account_id: str) -> bytes:
     """Secrets the server itself must read back (TOTP seeds), sealed with the application key."""
-    return seal_with_key(value, key=keys.app_key, context=f"consigne:app:{purpose}:{account_id}".encode())
+    return seal_with_key(value, key=_subkey(keys, "app-seal"), context=f"consigne:app:{purpose}:{account_id}".encode())
 
 
 def unseal_app_secret(keys: KeyConfig, sealed: bytes, purpose: str, account_id: str) -> bytes:
-    return unseal_with_key(sealed, key=keys.app_key, context=f"consigne:app:{purpose}:{account_id}".encode())
+    return unseal_with_key(sealed, key=_subkey(keys, "app-seal"), context=f"consigne:app:{purpose}:{account_id}".encode())
+
+
+def _subkey(keys: KeyConfig, use: str) -> bytes:
+    """One key per use, derived from the application key, so no key serves two algorithms."""
+    return hmac.new(keys.app_key, f"consigne:subkey:{use}".encode(), hashlib.sha256).digest()
 
 
 def _session_context(session_id: str) -> bytes:

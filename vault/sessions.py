@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from crypto import age
 from crypto.codes import normalise_recovery_code
-from crypto.errors import CryptoError, DecryptionFailed
+from crypto.errors import CryptoError
 from crypto.sealing import needs_reseal, seal_with_secret, unseal_with_secret
 from crypto.totp import generate_totp_secret, match_totp, provisioning_uri
 from vault.accounts import normalise_username, recovery_codes_left
@@ -205,12 +205,12 @@ def _unlock_with_password(keys: KeyConfig, account: Account | None, password: st
         # Same Argon2id work as a real account, so timing does not reveal unknown usernames.
         try:
             unseal_with_secret(_dummy_seal(keys), secret=password, peppers=keys.peppers, context=b"consigne:dummy")
-        except DecryptionFailed:
+        except CryptoError:
             pass
         return None
     try:
         return unseal_identity_with_password(keys, account.id, account.password_sealed_identity, password)
-    except DecryptionFailed:
+    except CryptoError:  # wrong password, or a string no keyboard can type
         return None
 
 

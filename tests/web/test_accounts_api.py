@@ -264,3 +264,14 @@ def test_openapi_document_is_valid_openapi_3_1(client):
     from openapi_spec_validator import validate
 
     validate(client.get("/api/v1/openapi.json").get_json())
+
+
+def test_untypeable_passwords_are_clear_errors_not_crashes(client, api):
+    person = api.enrol("ines")
+    lone_surrogate = '{"username": "ines", "password": "abc\\ud800defgh"}'
+    signin = client.post("/api/v1/sessions", data=lone_surrogate, content_type="application/json")
+    assert signin.status_code == 422 and signin.get_json()["code"] == "invalid_input"
+    enrol = client.post("/api/v1/people", data=lone_surrogate.replace("ines", "ines2"),
+                        content_type="application/json")
+    assert enrol.status_code == 422
+    assert person.username == "ines"
