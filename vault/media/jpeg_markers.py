@@ -1,0 +1,91 @@
+"""Metadata segments cut out of a JPEG without decoding it (for JPEGs embedded in uploaded PDFs).
+
+Scanning apps often put the camera's JPEG, EXIF and GPS included, straight into the PDF. Re-encoding
+every such picture would cost quality and time; dropping the segments that carry metadata is lossless.
+"""
+
+from __future__ import annotations
+
+SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
+APP0, APP1, APP14, APP15 = 0xE0, 0xE1, 0xEE, 0xEF
+# Markers without a length field: TEM and the restart markers.
+STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
+# APP0 is the JFIF header; APP14 is Adobe's colour-transform flag, without which CMYK/RGB scans decode
+# with wrong colours. Every other APPn (EXIF, XMP, ICC, MPF, IPTC/Photoshop…) and comments go.
+KEPT_APP_MARKERS = frozenset({APP0, APP14})
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes | None:
+    """The same JPEG without APPn (but JFIF/Adobe) or comment segments, and nothing after its end.
+
+    Cutting at the end marker also drops what phones append after the picture (the second picture of
+    an MPO file, with its own EXIF). Like libjpeg, stray bytes between segments are skipped. Metadata
+    lives before the first scan: once past it, damage further on only means the rest is copied as it
+    is; damage before it (a header no decoder can read) means the picture is cut there. None when the
+    bytes do not even start like a JPEG.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    kept = [b"\xff\xd8"]
+    position, length, scanned = 2, len(data), False
+    while position + 1 < length:
+        if data[position] != 0xFF:
+            following = data.find(b"\xff", position)  # extraneous bytes before a marker
+            if following == -1:
+                break
+            position = following
+            continue
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+            continue
+        if marker == EOI:
+            kept.append(b"\xff\xd9")
+            return b"".join(kept)
+        if marker in STANDALONE_MARKERS:
+            kept.append(data[position:position + 2])
+            position += 2
+            continue
+        end = _segment_end(data, position) if marker not in (0x00, SOI) else None
+        if end is None:
+            break
+        if not _holds_metadata(marker):
+            kept.append(data[position:end])
+        position = end
+        if marker == SOS:
+            scanned = True
+            scan_end = _find_scan_end(data, position)
+            if scan_end is None:
+                break
+            kept.append(data[position:scan_end])
+            position = scan_end
+    if scanned:
+        kept.append(data[position:])
+    return b"".join(kept)
+
+
+def _segment_end(data: bytes, position: int) -> int | None:
+    if position + 4 > len(data):
+        return None
+    end = position + 2 + int.from_bytes(data[position + 2:position + 4], "big")
+    return end if position + 4 <= end <= len(data) else None
+
+
+def _holds_metadata(marker: int) -> bool:
+    return marker == COM or (APP1 <= marker <= APP15 and marker not in KEPT_APP_MARKERS)
+
+
+def _find_scan_end(data: bytes, position: int) -> int | None:
+    """Where the entropy-coded data after a start-of-scan ends: at the first real marker."""
+    length = len(data)
+    while True:
+        candidate = data.find(b"\xff", position)
+        if candidate == -1 or candidate + 1 >= length:
+            return None
+        following = data[candidate + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:  # stuffed 0xFF byte, or a restart marker
+            position = candidate + 2
+        elif following == 0xFF:
+            position = candidate + 1
+        else:
+            return candidate
