@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto.codes import generate_recovery_code, normalise_recovery_code
+from crypto.errors import CryptoError
 from crypto.passphrases import generate_passphrase, load_wordlist
 from vault.errors import InvalidInput, InvalidUsername, NotAllowed, UsernameTaken, WeakPassword
 from vault.events import record_event
@@ -172,7 +173,7 @@ def current_codes_match(session: Session, *, keys: KeyConfig, account: Account, 
     """True when ``codes`` are exactly unused codes of this account (to print a sheet from them)."""
     try:
         hashes = {lookup_hash_for_code(keys, normalise_recovery_code(code)) for code in codes}
-    except Exception:  # noqa: BLE001 - any malformed code means "no match"
+    except CryptoError:  # a malformed code means "no match"
         return False
     found = session.scalar(
         select(func.count()).select_from(RecoveryCode).where(

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from crypto import age
 from crypto.codes import code_lookup_hash
-from crypto.errors import DecryptionFailed
 from crypto.sealing import (
     KdfParams,
     PepperRing,
@@ -109,7 +108,6 @@ def _session_context(session_id: str) -> bytes:
 
 __all__ = [
     "CODE_KDF",
-    "DecryptionFailed",
     "KeyConfig",
     "identity_context",
     "lookup_hash_for_code",

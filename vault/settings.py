@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from crypto.errors import CryptoError
 from crypto.sealing import DEFAULT_KDF, FAST_KDF_FOR_TESTS, KdfParams, PepperRing
 from crypto.signing import SigningKey
 
@@ -79,7 +80,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         peppers = PepperRing.parse(secret_values["CONSIGNE_PEPPERS"])
         app_key = base64.b64decode(secret_values["CONSIGNE_APP_KEY"], validate=True)
         signing_key = SigningKey.from_encoded(secret_values["CONSIGNE_SIGNING_KEY"])
-    except Exception as error:  # noqa: BLE001 - any parse failure is a configuration error
+    except (CryptoError, ValueError) as error:  # bad base64, bad pepper list, bad key
         raise ConfigurationError(f"a secret in the environment is malformed: {type(error).__name__}") from None
     if len(app_key) != 32:
         raise ConfigurationError("CONSIGNE_APP_KEY must be 32 bytes in base64")
