@@ -11,6 +11,7 @@ to know whether it must be the final one, so nothing after the final chunk goes 
 
 from __future__ import annotations
 
+import abc
 import io
 from typing import BinaryIO
 
@@ -74,8 +75,9 @@ class _ChunkReader(io.RawIOBase):
         self._finished = False
         self._broken: BaseException | None = None
 
+    @abc.abstractmethod
     def _produce(self) -> bytes | None:
-        raise NotImplementedError
+        """The next piece of output (may be empty); sets ``_finished`` once the last one is produced."""
 
     def _next_piece(self) -> bool:
         """Make the next non-empty piece current; False at end of stream."""
