@@ -37,6 +37,7 @@ from crypto.errors import DecryptionFailed, InvalidParameters, MalformedInput
 
 FORMAT_SECRET = 1
 FORMAT_KEY = 2
+FORMAT_KEY_RING = 3
 SALT_BYTES = 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -51,6 +52,7 @@ MAX_ITERATIONS = 16
 MAX_LANES = 8
 _SECRET_HEADER = struct.Struct(">BHIHB")  # format, pepper version, memory KiB, iterations, lanes
 _KEY_HEADER = struct.Struct(">B")  # format
+_RING_HEADER = struct.Struct(">BH")  # format, key version
 _HKDF_LABEL = b"consigne/seal/v1/kek\x00"
 _GENERIC_FAILURE = "the sealed secret could not be opened"
 
@@ -124,22 +126,7 @@ class PepperRing:
 
         Raises MalformedInput naming the entry at fault, never its key.
         """
-        if not isinstance(text, str) or not text.strip():
-            raise MalformedInput("no pepper given: expected version:base64[,version:base64...]")
-        peppers = []
-        for position, item in enumerate(text.split(","), start=1):
-            version_text, separator, encoded = item.strip().partition(":")
-            if not separator:
-                raise MalformedInput(f"pepper entry {position} is not written version:base64")
-            if not (version_text.isascii() and version_text.isdigit()) or not (
-                    1 <= int(version_text) <= MAX_PEPPER_VERSION):
-                raise MalformedInput(f"pepper entry {position}: the version must be a number from 1 to "
-                                     f"{MAX_PEPPER_VERSION}")
-            try:
-                secret = base64.b64decode(encoded.strip(), validate=True)
-            except (binascii.Error, ValueError):
-                raise MalformedInput(f"pepper entry {position}: the key is not valid base64") from None
-            peppers.append(Pepper(int(version_text), secret))
+        peppers = [Pepper(version, secret) for version, secret in parse_versioned_secrets(text, "pepper")]
         return cls(current=peppers[0], older=tuple(peppers[1:]))
 
     def get(self, version: int) -> Pepper | None:
@@ -148,6 +135,111 @@ class PepperRing:
             if pepper.version == version:
                 return pepper
         return None
+
+
+def parse_versioned_secrets(text: str, what: str) -> list[tuple[int, bytes]]:
+    """``"2:<base64>,1:<base64>"`` as [(2, key), (1, key)]; MalformedInput names the entry, never the key."""
+    if not isinstance(text, str) or not text.strip():
+        raise MalformedInput(f"no {what} given: expected version:base64[,version:base64...]")
+    entries = []
+    for position, item in enumerate(text.split(","), start=1):
+        version_text, separator, encoded = item.strip().partition(":")
+        if not separator:
+            raise MalformedInput(f"{what} entry {position} is not written version:base64")
+        if not (version_text.isascii() and version_text.isdigit()) or not (
+                1 <= int(version_text) <= MAX_PEPPER_VERSION):
+            raise MalformedInput(f"{what} entry {position}: the version must be a number from 1 to "
+                                 f"{MAX_PEPPER_VERSION}")
+        try:
+            secret = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedInput(f"{what} entry {position}: the key is not valid base64") from None
+        entries.append((int(version_text), secret))
+    return entries
+
+
+@dataclass(frozen=True)
+class VersionedKey:
+    """A random 32-byte key with the version that names it in what it sealed."""
+
+    version: int
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.version, int) or isinstance(self.version, bool) or not (
+                1 <= self.version <= MAX_PEPPER_VERSION):
+            raise MalformedInput(f"a key version is a number from 1 to {MAX_PEPPER_VERSION}")
+        if not isinstance(self.secret, bytes) or len(self.secret) != KEY_BYTES:
+            raise MalformedInput(f"key {self.version} must have {KEY_BYTES} bytes")
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Like PepperRing, for random keys: the current one seals, older ones still open, until rotated out.
+
+    Used for the application key (TOTP secrets, recovery-code look-ups, device tokens): rotating it
+    adds a version in front, and what was sealed under an older version moves when it is next used.
+    """
+
+    current: VersionedKey
+    older: tuple[VersionedKey, ...] = ()
+
+    def __post_init__(self) -> None:
+        versions = [key.version for key in self.keys]
+        if len(set(versions)) != len(versions):
+            raise MalformedInput("two keys share a version")
+
+    @property
+    def keys(self) -> tuple[VersionedKey, ...]:
+        return (self.current, *self.older)
+
+    @classmethod
+    def parse(cls, text: str, what: str = "key") -> KeyRing:
+        keys = [VersionedKey(version, secret) for version, secret in parse_versioned_secrets(text, what)]
+        return cls(current=keys[0], older=tuple(keys[1:]))
+
+    def get(self, version: int) -> VersionedKey | None:
+        for key in self.keys:
+            if key.version == version:
+                return key
+        return None
+
+    def derive(self, transform) -> KeyRing:
+        """The same versions, each secret passed through ``transform`` (one subkey per use)."""
+        return KeyRing(current=VersionedKey(self.current.version, transform(self.current.secret)),
+                       older=tuple(VersionedKey(key.version, transform(key.secret)) for key in self.older))
+
+
+def seal_with_key_ring(plaintext: bytes, *, ring: KeyRing, context: bytes) -> bytes:
+    """``seal_with_key`` under the ring's current key, its version written (and authenticated) in front."""
+    _check_context(context)
+    _check_plaintext(plaintext)
+    header = _RING_HEADER.pack(FORMAT_KEY_RING, ring.current.version)
+    nonce = os.urandom(NONCE_BYTES)
+    return header + nonce + AESGCM(ring.current.secret).encrypt(nonce, bytes(plaintext), header + context)
+
+
+def unseal_with_key_ring(blob: bytes, *, ring: KeyRing, context: bytes) -> bytes:
+    """The plaintext of a ``seal_with_key_ring`` blob, under whichever version sealed it."""
+    _check_context(context)
+    version = key_ring_version(blob)
+    key = ring.get(version) if version is not None else None
+    body = _RING_HEADER.size + NONCE_BYTES
+    if key is None or len(blob) < body + TAG_BYTES:
+        raise DecryptionFailed(_GENERIC_FAILURE)
+    blob = bytes(blob)
+    try:
+        return AESGCM(key.secret).decrypt(blob[_RING_HEADER.size:body], blob[body:], blob[:_RING_HEADER.size] + context)
+    except InvalidTag:
+        raise DecryptionFailed(_GENERIC_FAILURE) from None
+
+
+def key_ring_version(blob: bytes) -> int | None:
+    """The key version written in a ``seal_with_key_ring`` blob, or None if it is not one."""
+    if not isinstance(blob, (bytes, bytearray, memoryview)) or len(blob) < _RING_HEADER.size:
+        return None
+    form, version = _RING_HEADER.unpack_from(blob)
+    return version if form == FORMAT_KEY_RING else None
 
 
 def seal_with_secret(plaintext: bytes, *, secret: str | bytes, pepper: Pepper, context: bytes,

@@ -34,7 +34,7 @@ def seed_demo(settings: Settings, *, out=None) -> int:
         return 2
     engine = make_engine(settings.database_url)
     migrate(engine)
-    keys = KeyConfig(peppers=settings.peppers, app_key=settings.app_key, password_kdf=settings.kdf)
+    keys = KeyConfig(peppers=settings.peppers, app_keys=settings.app_keys, password_kdf=settings.kdf)
     now = datetime.now(timezone.utc)
     store = open_blob_store(settings.storage_url)
     uow = UnitOfWork(make_session_factory(engine)(), store)
@@ -59,7 +59,7 @@ def seed_demo(settings: Settings, *, out=None) -> int:
 def print_demo_otp(settings: Settings) -> int:
     """The demo worker's current code, for testers without an authenticator app at hand."""
     engine = make_engine(settings.database_url)
-    keys = KeyConfig(peppers=settings.peppers, app_key=settings.app_key, password_kdf=settings.kdf)
+    keys = KeyConfig(peppers=settings.peppers, app_keys=settings.app_keys, password_kdf=settings.kdf)
     with make_session_factory(engine)() as session:
         worker = session.scalar(select(Account).where(Account.username == WORKER[0]))
         if worker is None or worker.otp_secret_sealed is None:

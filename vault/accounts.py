@@ -21,6 +21,7 @@ from vault.events import record_event
 from vault.keys import (
     KeyConfig,
     lookup_hash_for_code,
+    lookup_hashes_for_code,
     new_identity,
     seal_identity_with_code,
     seal_identity_with_password,
@@ -172,15 +173,16 @@ def recovery_codes_left(session: Session, account: Account) -> int:
 def current_codes_match(session: Session, *, keys: KeyConfig, account: Account, codes: list[str]) -> bool:
     """True when ``codes`` are exactly unused codes of this account (to print a sheet from them)."""
     try:
-        hashes = {lookup_hash_for_code(keys, normalise_recovery_code(code)) for code in codes}
+        normalised = {normalise_recovery_code(code) for code in codes}
     except CryptoError:  # a malformed code means "no match"
         return False
+    hashes = {digest for code in normalised for digest in lookup_hashes_for_code(keys, code)}
     found = session.scalar(
         select(func.count()).select_from(RecoveryCode).where(
             RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None),
             RecoveryCode.lookup_hash.in_(hashes))
     )
-    return bool(codes) and found == len(codes) == len(hashes)
+    return bool(codes) and found == len(codes) == len(normalised)
 
 
 def _create_account(session: Session, *, keys: KeyConfig, kind: str, username: str, password: str,
@@ -207,9 +209,11 @@ def _add_recovery_codes(session: Session, *, keys: KeyConfig, account: Account, 
     for _ in range(RECOVERY_CODE_COUNT):
         code = generate_recovery_code()
         normalised = normalise_recovery_code(code)
+        key_version, lookup_hash = lookup_hash_for_code(keys, normalised)
         session.add(RecoveryCode(
             account_id=account.id,
-            lookup_hash=lookup_hash_for_code(keys, normalised),
+            lookup_hash=lookup_hash,
+            key_version=key_version,
             sealed_identity=seal_identity_with_code(keys, account.id, identity, normalised),
             created_at=now,
         ))

@@ -1,15 +1,20 @@
-"""Engine, sessions, migrations and the unit of work that keeps rows and blobs together."""
+"""Engine, sessions, migrations, row locks, and the unit of work that keeps rows and blobs together."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,12 +58,89 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# Any constant will do: it names "the Consigne schema migration" among PostgreSQL advisory locks.
+MIGRATION_LOCK_ID = 0x436F6E7369676E65  # "Consigne"
+
+
+class SchemaNotCurrent(Exception):
+    """The database is not at the revision this code needs; the message says what to run."""
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent), one process at a time.
+
+    This is an explicit step (``consigne migrate``), never a side effect of starting a server. Several
+    instances started at once may all run it: a lock held for the whole upgrade (an advisory lock on
+    PostgreSQL, a lock file beside the SQLite database) makes them take turns, and the later ones find
+    nothing left to do.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str]:
+    """(the database's revision, the newest revision this code knows)."""
+    head = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False))).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Raise SchemaNotCurrent unless the database is exactly at the newest revision."""
+    current, head = schema_revisions(engine)
+    if current != head:
+        state = "empty" if current is None else f"at revision {current}"
+        raise SchemaNotCurrent(f"the database is {state} and this version of Consigne needs revision {head}: "
+                               "run `consigne migrate` first")
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine):
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database + ".migrate-lock")
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- row locks ---------------------------------------------------------------------------------------
+# Check-then-write (a quota, a throttle budget, the head of an event chain) must hold a lock from the
+# check to the commit, on both databases:
+# - PostgreSQL: SELECT … FOR UPDATE locks the row until the transaction ends.
+# - SQLite: FOR UPDATE does not exist, and Python's sqlite3 (legacy transaction control) only opens a
+#   transaction at the first INSERT/UPDATE/DELETE; reads before it see the latest commit but hold
+#   nothing. So the lock is taken by a write that changes nothing: it opens the transaction and takes
+#   SQLite's single write lock (waiting up to busy_timeout), and every read after it is consistent
+#   because no other connection can commit until we do.
+
+
+def lock_row(session: Session, model: Any, *conditions) -> None:
+    """Lock the rows of ``model`` matching ``conditions`` until the transaction ends."""
+    if session.get_bind().dialect.name == "sqlite":
+        primary_key = model.__mapper__.primary_key[0]
+        session.execute(update(model).where(*conditions).values({primary_key.name: primary_key})
+                        .execution_options(synchronize_session=False))
+    else:
+        session.execute(select(*model.__mapper__.primary_key).where(*conditions).with_for_update())
+
+
+def insert_missing_then_lock(session: Session, model: Any, values: dict[str, Any], *conditions) -> None:
+    """Create the row from ``values`` unless it exists (racing creators are fine), then lock it."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).values(**values)
+    session.execute(insert.on_conflict_do_nothing())
+    lock_row(session, model, *conditions)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from crypto import age
 from crypto.errors import CryptoError
 from storage import new_blob_name
 from storage.errors import BlobNotFound, StorageError
-from vault.db import UnitOfWork
+from vault.db import UnitOfWork, lock_row
 from vault.errors import (
     DocumentNotFound,
     FileTooLarge,
@@ -82,18 +82,22 @@ def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: Sequence[Up
     title = check_title(title)
     if len(files) > limits.max_files_per_document:
         raise FileTooLarge(reason="too_many_files", maximum=limits.max_files_per_document)
-    normalised = _normalise(files, limits)
     session = uow.session
-    _lock_owner(session, owner)
-    recipient = age.X25519Recipient.from_string(owner.public_key)
-    # Conservative estimate of the ciphertext: header plus 16 bytes of tag per 64 KiB chunk.
-    estimate = len(normalised.content) + len(normalised.thumbnail) + 2 * (512 + 16 * (len(normalised.content) // 65536 + 1))
     used = stored_bytes(session, owner.id)
-    if used + estimate > limits.quota_bytes:
+    if used >= limits.quota_bytes:  # already full: refuse before any work (re-checked under the lock)
         raise QuotaExceeded(used=used, quota=limits.quota_bytes)
+    normalised = _normalise(files, limits)
+    recipient = age.X25519Recipient.from_string(owner.public_key)
+    # Encrypt and store first, then take the owner's lock only for the quota check and the insert: the
+    # lock is held for milliseconds, not for the whole upload. Over the quota, the blobs just written
+    # are deleted with the rollback (UnitOfWork).
     blob_size = _put_encrypted(uow, normalised.content, recipient)
     blob_name = uow.created_blobs[-1]
     thumbnail_size = _put_encrypted(uow, normalised.thumbnail, recipient)
+    lock_row(session, Account, Account.id == owner.id)
+    used = stored_bytes(session, owner.id)
+    if used + blob_size + thumbnail_size > limits.quota_bytes:
+        raise QuotaExceeded(used=used, quota=limits.quota_bytes)
     document = Document(
         owner_id=owner.id,
         kind=kind,
@@ -220,11 +224,6 @@ def _owned_document(session: Session, current: CurrentAccount, document_id: str)
 
 def _looks_like_id(value: str) -> bool:
     return isinstance(value, str) and len(value) == 36 and all(c in "0123456789abcdef-" for c in value)
-
-
-def _lock_owner(session: Session, owner: Account) -> None:
-    """Serialise uploads of one person (quota check then insert) across instances."""
-    session.execute(select(Account.id).where(Account.id == owner.id).with_for_update())
 
 
 def _normalise(files: Sequence[UploadedFile], limits: Limits):

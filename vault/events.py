@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vault.db import insert_missing_then_lock
 from vault.models import Event, EventChain
 
 GENESIS = b"\x00" * 32
@@ -57,12 +58,11 @@ def record_event(session: Session, *, action: str, now: datetime, actor_id: str 
     if action not in ACTIONS:
         raise ValueError(f"unknown event action {action!r}")
     chain_name = subject_id or ANONYMOUS_CHAIN
-    head = session.execute(
-        select(EventChain).where(EventChain.chain == chain_name).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = EventChain(chain=chain_name, head_sequence=0, head_hash=GENESIS)
-        session.add(head)
+    # Locked from reading the head to the commit, so two requests never append the same sequence.
+    insert_missing_then_lock(session, EventChain, {"chain": chain_name, "head_sequence": 0, "head_hash": GENESIS},
+                             EventChain.chain == chain_name)
+    head = session.execute(select(EventChain).where(EventChain.chain == chain_name)
+                           .execution_options(populate_existing=True)).scalar_one()
     event = Event(
         chain=chain_name,
         sequence=head.head_sequence + 1,

@@ -16,10 +16,14 @@ from crypto import age
 from crypto.codes import code_lookup_hash
 from crypto.sealing import (
     KdfParams,
+    KeyRing,
     PepperRing,
+    key_ring_version,
     seal_with_key,
+    seal_with_key_ring,
     seal_with_secret,
     unseal_with_key,
+    unseal_with_key_ring,
     unseal_with_secret,
 )
 
@@ -34,9 +38,13 @@ class KeyConfig:
     """The secrets and costs the services need, all from the settings (never from the database)."""
 
     peppers: PepperRing
-    app_key: bytes = field(repr=False)
+    app_keys: KeyRing = field(repr=False)
     password_kdf: KdfParams
     code_kdf: KdfParams = CODE_KDF
+
+    def ring(self, use: str) -> KeyRing:
+        """The application key ring narrowed to one use: one subkey per use and version."""
+        return self.app_keys.derive(lambda secret: _subkey(secret, use))
 
 
 def identity_context(account_id: str, purpose: str) -> bytes:
@@ -75,8 +83,20 @@ def unseal_identity_with_code(keys: KeyConfig, account_id: str, sealed: bytes,
     return age.X25519Identity.from_string(plaintext.decode())
 
 
-def lookup_hash_for_code(keys: KeyConfig, normalised_code: str) -> bytes:
-    return code_lookup_hash(normalised_code, _subkey(keys, "recovery-code-lookup"))
+def lookup_hash_for_code(keys: KeyConfig, normalised_code: str) -> tuple[int, bytes]:
+    """(key version, look-up hash) under the current application key: what a new code row stores."""
+    current = keys.ring("recovery-code-lookup").current
+    return current.version, code_lookup_hash(normalised_code, current.secret)
+
+
+def lookup_hashes_for_code(keys: KeyConfig, normalised_code: str) -> list[bytes]:
+    """The code's look-up hash under every key of the ring: rows made before a rotation still match."""
+    return [code_lookup_hash(normalised_code, key.secret) for key in keys.ring("recovery-code-lookup").keys]
+
+
+def keyed_digest(keys: KeyConfig, use: str, value: str) -> str:
+    """A hex HMAC of ``value`` under the current application key (names in tables that must not reveal it)."""
+    return hmac.new(keys.ring(use).current.secret, value.encode(), hashlib.sha256).hexdigest()
 
 
 def seal_identity_for_session(session_id: str, identity: age.X25519Identity, session_key: bytes) -> bytes:
@@ -89,17 +109,27 @@ def unseal_identity_for_session(session_id: str, sealed: bytes, session_key: byt
 
 
 def seal_app_secret(keys: KeyConfig, value: bytes, purpose: str, account_id: str) -> bytes:
-    """Secrets the server itself must read back (TOTP seeds), sealed with the application key."""
-    return seal_with_key(value, key=_subkey(keys, "app-seal"), context=f"consigne:app:{purpose}:{account_id}".encode())
+    """Secrets the server itself must read back (TOTP seeds), sealed with the application key ring."""
+    return seal_with_key_ring(value, ring=keys.ring("app-seal"), context=_app_context(purpose, account_id))
 
 
 def unseal_app_secret(keys: KeyConfig, sealed: bytes, purpose: str, account_id: str) -> bytes:
-    return unseal_with_key(sealed, key=_subkey(keys, "app-seal"), context=f"consigne:app:{purpose}:{account_id}".encode())
+    """Opens what any version of the ring sealed; DecryptionFailed otherwise."""
+    return unseal_with_key_ring(sealed, ring=keys.ring("app-seal"), context=_app_context(purpose, account_id))
 
 
-def _subkey(keys: KeyConfig, use: str) -> bytes:
+def app_secret_needs_reseal(keys: KeyConfig, sealed: bytes) -> bool:
+    """True when ``sealed`` was made under an older application key (re-seal it while it is open)."""
+    return key_ring_version(sealed) != keys.app_keys.current.version
+
+
+def _app_context(purpose: str, account_id: str) -> bytes:
+    return f"consigne:app:{purpose}:{account_id}".encode()
+
+
+def _subkey(secret: bytes, use: str) -> bytes:
     """One key per use, derived from the application key, so no key serves two algorithms."""
-    return hmac.new(keys.app_key, f"consigne:subkey:{use}".encode(), hashlib.sha256).digest()
+    return hmac.new(secret, f"consigne:subkey:{use}".encode(), hashlib.sha256).digest()
 
 
 def _session_context(session_id: str) -> bytes:
@@ -109,8 +139,11 @@ def _session_context(session_id: str) -> bytes:
 __all__ = [
     "CODE_KDF",
     "KeyConfig",
+    "app_secret_needs_reseal",
     "identity_context",
+    "keyed_digest",
     "lookup_hash_for_code",
+    "lookup_hashes_for_code",
     "new_identity",
     "seal_app_secret",
     "seal_identity_for_session",

@@ -96,6 +96,9 @@ class RecoveryCode(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     lookup_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # Version of the application key the lookup hash was made with (the key ring keeps old versions
+    # until no unused code needs them).
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
     sealed_identity: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -158,7 +161,7 @@ class Document(Base):
     blob_name: Mapped[str] = mapped_column(String(200), unique=True)
     thumbnail_blob_name: Mapped[str] = mapped_column(String(200), unique=True)
     expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    deposited_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
+    deposited_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -167,7 +170,11 @@ class Session(Base):
     """The server half of a session: the unlocked secret key, sealed under a key only the client holds.
 
     The session key lives in the token (cookie or bearer) and nowhere on the server, so this row alone
-    opens nothing. Signing out, idle time-out and absolute time-out delete the row.
+    opens nothing. Signing out, idle time-out and absolute time-out delete the row. ``idle_until`` moves
+    forward with activity; both deadlines are columns so that sweeping is one indexed DELETE.
+
+    A session whose password was right but whose second step (TOTP or recovery code) is still to come
+    is ``pending_second_factor``: it opens nothing but that second step, and lives a few minutes.
     """
 
     __tablename__ = "sessions"
@@ -176,20 +183,38 @@ class Session(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     sealed_identity: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     idle_seconds: Mapped[int] = mapped_column(Integer)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    idle_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    pending_second_factor: Mapped[bool] = mapped_column(default=False)
 
 
 class Throttle(Base):
-    """Failed sign-in counters per account and per address (hashed), with a capped back-off."""
+    """Attempts counted per key (a hashed account, device, address…), with a capped back-off."""
 
     __tablename__ = "throttles"
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class FailedSignInBurst(Base):
+    """Failed sign-ins on one account close together in time: one line in the person's activity.
+
+    One event is recorded when a burst starts (it names the burst); the count and the time of the last
+    try live here, so a thousand wrong guesses never bury the real accesses in the activity.
+    """
+
+    __tablename__ = "failed_sign_in_bursts"
+    __table_args__ = (Index("ix_failed_sign_in_bursts_account_last", "account_id", "last_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class EventChain(Base):
@@ -208,7 +233,8 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("chain", "sequence"),
-        Index("ix_events_subject_at", "subject_id", "at"),
+        # The person's activity is read newest first by id, a page at a time.
+        Index("ix_events_subject_id", "subject_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)

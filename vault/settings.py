@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from crypto.errors import CryptoError
-from crypto.sealing import DEFAULT_KDF, FAST_KDF_FOR_TESTS, KdfParams, PepperRing
+from crypto.sealing import DEFAULT_KDF, FAST_KDF_FOR_TESTS, KdfParams, KeyRing, PepperRing
 from crypto.signing import SigningKey
 
 MIB = 1024 * 1024
@@ -50,7 +50,7 @@ class Settings:
     storage_url: str
     base_url: str
     peppers: PepperRing
-    app_key: bytes = field(repr=False)
+    app_keys: KeyRing = field(repr=False)
     signing_key: SigningKey = field(repr=False)
     production: bool = False
     kdf: KdfParams = DEFAULT_KDF
@@ -76,14 +76,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             if not env.get(name):
                 raise ConfigurationError(f"{name} must be set when CONSIGNE_ENV=production")
     secret_values = _read_secrets(env, data_dir, production)
-    try:
-        peppers = PepperRing.parse(secret_values["CONSIGNE_PEPPERS"])
-        app_key = base64.b64decode(secret_values["CONSIGNE_APP_KEY"], validate=True)
-        signing_key = SigningKey.from_encoded(secret_values["CONSIGNE_SIGNING_KEY"])
-    except (CryptoError, ValueError) as error:  # bad base64, bad pepper list, bad key
-        raise ConfigurationError(f"a secret in the environment is malformed: {type(error).__name__}") from None
-    if len(app_key) != 32:
-        raise ConfigurationError("CONSIGNE_APP_KEY must be 32 bytes in base64")
+    peppers = _parse_secret("CONSIGNE_PEPPERS", secret_values, PepperRing.parse)
+    app_keys = _parse_secret("CONSIGNE_APP_KEYS", secret_values, lambda text: KeyRing.parse(text, "application key"))
+    signing_key = _parse_secret("CONSIGNE_SIGNING_KEY", secret_values, SigningKey.from_encoded)
     kdf_name = env.get("CONSIGNE_KDF", "default")
     if kdf_name not in {"default", "fast-insecure-for-tests"}:
         raise ConfigurationError("CONSIGNE_KDF must be 'default'")
@@ -95,7 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         storage_url=storage_url,
         base_url=(env.get("CONSIGNE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         peppers=peppers,
-        app_key=app_key,
+        app_keys=app_keys,
         signing_key=signing_key,
         production=production,
         kdf=DEFAULT_KDF if kdf_name == "default" else FAST_KDF_FOR_TESTS,
@@ -108,14 +103,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-SECRET_NAMES = ("CONSIGNE_PEPPERS", "CONSIGNE_APP_KEY", "CONSIGNE_SIGNING_KEY")
+SECRET_NAMES = ("CONSIGNE_PEPPERS", "CONSIGNE_APP_KEYS", "CONSIGNE_SIGNING_KEY")
 
 
 def generate_secrets() -> dict[str, str]:
     """Fresh values for every secret, in the environment's encoding (used by ``consigne secrets``)."""
     return {
         "CONSIGNE_PEPPERS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-        "CONSIGNE_APP_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "CONSIGNE_APP_KEYS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "CONSIGNE_SIGNING_KEY": SigningKey.generate().encode(),
     }
 
@@ -136,7 +131,17 @@ def _read_secrets(env: dict[str, str], data_dir: Path, production: bool) -> dict
         with os.fdopen(descriptor, "w") as handle:
             json.dump(generate_secrets(), handle)
     stored = json.loads(path.read_text())
+    if "CONSIGNE_APP_KEYS" not in stored and "CONSIGNE_APP_KEY" in stored:
+        stored["CONSIGNE_APP_KEYS"] = "1:" + stored["CONSIGNE_APP_KEY"]  # written before the key ring
     return {name: present.get(name, stored[name]) for name in SECRET_NAMES}
+
+
+def _parse_secret(name: str, values: dict[str, str], parse):
+    """Parse one secret; a malformed one is named in the error, its value never shown."""
+    try:
+        return parse(values[name])
+    except (CryptoError, ValueError) as error:
+        raise ConfigurationError(f"{name} is malformed: {error}") from None
 
 
 def _megabytes(env: Mapping[str, str], name: str, default: int) -> int:

@@ -12,8 +12,6 @@ neither, and an unknown username is throttled exactly like a known one (no exist
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -21,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vault.errors import TooManyAttempts
+from vault.keys import KeyConfig, keyed_digest
 from vault.models import Throttle
 
 FREE_FAILURES = {"user": 5, "address": 30}
@@ -29,10 +28,10 @@ MAX_DELAY = timedelta(minutes=15)
 FORGET_AFTER = timedelta(hours=24)
 
 
-def throttle_keys(app_key: bytes, *, username: str, address: str | None) -> list[str]:
-    keys = [_key(app_key, "user", username.strip().lower())]
+def throttle_keys(config: KeyConfig, *, username: str, address: str | None) -> list[str]:
+    keys = [_key(config, "user", username.strip().lower())]
     if address:
-        keys.append(_key(app_key, "address", address))
+        keys.append(_key(config, "address", address))
     return keys
 
 
@@ -49,11 +48,11 @@ def check_throttle(session: Session, keys: list[str], *, now: datetime) -> None:
 def record_failure(session: Session, keys: list[str], *, now: datetime) -> None:
     for key in keys:
         row = _row_for_update(session, key, now)
-        if now - row.last_failure_at > FORGET_AFTER:
-            row.failures = 0
-        row.failures += 1
-        row.last_failure_at = now
-        excess = row.failures - FREE_FAILURES[key.split(":", 1)[0]]
+        if now - row.last_attempt_at > FORGET_AFTER:
+            row.count = 0
+        row.count += 1
+        row.last_attempt_at = now
+        excess = row.count - FREE_FAILURES[key.split(":", 1)[0]]
         if excess >= 0:  # the n-th failure already starts the wait
             delay = min(BASE_DELAY * (2 ** min(excess, 16)), MAX_DELAY)
             row.blocked_until = now + delay
@@ -75,12 +74,11 @@ def _row_for_update(session: Session, key: str, now: datetime) -> Throttle:
         return row
     try:
         with session.begin_nested():
-            session.add(Throttle(key=key, failures=0, last_failure_at=now))
+            session.add(Throttle(key=key, count=0, last_attempt_at=now))
     except IntegrityError:
         pass  # another instance created it at the same moment; lock theirs below
     return session.execute(query).scalar_one()
 
 
-def _key(app_key: bytes, scope: str, value: str) -> str:
-    digest = hmac.new(app_key, f"throttle:{scope}:{value}".encode(), hashlib.sha256).hexdigest()[:40]
-    return f"{scope}:{digest}"
+def _key(config: KeyConfig, scope: str, value: str) -> str:
+    return f"{scope}:{keyed_digest(config, 'throttle', f'{scope}:{value}')[:40]}"

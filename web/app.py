@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         settings=settings,
         session_factory=make_session_factory(engine),
         store=store or open_blob_store(settings.storage_url),
-        keys=KeyConfig(peppers=settings.peppers, app_key=settings.app_key, password_kdf=settings.kdf),
+        keys=KeyConfig(peppers=settings.peppers, app_keys=settings.app_keys, password_kdf=settings.kdf),
         translator=Translator.load(),
         clock=clock,
     )

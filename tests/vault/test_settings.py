@@ -14,7 +14,7 @@ def test_embedded_default_keeps_everything_in_one_folder(tmp_path):
     secrets_file = tmp_path / "secrets.json"
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     again = load_settings({"CONSIGNE_DATA_DIR": str(tmp_path)})
-    assert again.app_key == settings.app_key  # generated once, then kept
+    assert again.app_keys == settings.app_keys  # generated once, then kept
     assert settings.limits.max_file_bytes == 20 * 1024 * 1024
 
 
@@ -31,7 +31,7 @@ def test_production_refuses_missing_secrets(tmp_path):
         load_settings(env | generate_secrets() | {"CONSIGNE_KDF": "fast-insecure-for-tests"})
 
 
-@pytest.mark.parametrize("name, value", [("CONSIGNE_APP_KEY", "short"), ("CONSIGNE_PEPPERS", "x"),
+@pytest.mark.parametrize("name, value", [("CONSIGNE_APP_KEYS", "1:c2hvcnQ="), ("CONSIGNE_PEPPERS", "x"),
                                          ("CONSIGNE_QUOTA_MB", "lots")])
 def test_malformed_values_are_clear_errors(tmp_path, name, value):
     env = {"CONSIGNE_DATA_DIR": str(tmp_path)} | generate_secrets() | {name: value}
