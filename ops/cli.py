@@ -35,9 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"consigne: configuration error: {error}", file=sys.stderr)
         return 2
     if arguments.command == "serve":
+        from vault.db import SchemaNotCurrent
         from web.app import create_app
 
-        app = create_app(settings)
+        try:
+            app = create_app(settings)
+        except SchemaNotCurrent as error:
+            print(f"consigne: {error}", file=sys.stderr)
+            return 2
         print(f"Consigne is running on http://{arguments.host}:{arguments.port}/ (data in {settings.data_dir})")
         app.run(host=arguments.host, port=arguments.port, threaded=True, debug=False, load_dotenv=False)
         return 0

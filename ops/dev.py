@@ -45,6 +45,7 @@ def main() -> int:
         return 2
     ensure_installed()
     if command == "run":
+        subprocess.run([str(BIN / "consigne"), "migrate"], check=True, cwd=ROOT)
         subprocess.run([str(BIN / "consigne"), "demo"], check=True, cwd=ROOT)
         return subprocess.call([str(BIN / "consigne"), "serve", *sys.argv[2:]], cwd=ROOT)
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *sys.argv[2:]], cwd=ROOT)

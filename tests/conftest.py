@@ -58,6 +58,10 @@ def database_url(request, tmp_path):
 def settings(tmp_path, database_url):
     from vault.settings import load_settings
 
+    # Migrating is an explicit step (``consigne migrate``); the application refuses an outdated schema.
+    engine = make_engine(database_url)
+    migrate(engine)
+    engine.dispose()
     return load_settings({
         "CONSIGNE_DATA_DIR": str(tmp_path / "data"),
         "CONSIGNE_DATABASE_URL": database_url,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from vault.i18n import N_
+
 
 class VaultError(Exception):
     code = "error"
     category = "invalid"
-    message = "The request could not be carried out."
+    message = N_("The request could not be carried out.")
     # True when what the service recorded before failing (a failed sign-in, a throttle counter, an
     # expired session's deletion) must be committed although the request fails.
     keeps_changes = False
@@ -27,38 +29,38 @@ class VaultError(Exception):
 # --- bad input -------------------------------------------------------------------------------------
 class InvalidInput(VaultError):
     code = "invalid_input"
-    message = "Some fields are missing or not valid."
+    message = N_("Some fields are missing or not valid.")
 
 
 class InvalidUsername(InvalidInput):
     code = "invalid_username"
-    message = "A username has 3 to 32 characters: lowercase letters, digits, dot, dash or underscore."
+    message = N_("A username has 3 to 32 characters: lowercase letters, digits, dot, dash or underscore.")
 
 
 class UsernameTaken(VaultError):
     code = "username_taken"
     category = "conflict"
-    message = "This username is already taken."
+    message = N_("This username is already taken.")
 
 
 class WeakPassword(InvalidInput):
     code = "weak_password"
-    message = "This password is too short or too common."
+    message = N_("This password is too short or too common.")
 
 
 class UnknownDocumentKind(InvalidInput):
     code = "unknown_document_kind"
-    message = "This kind of paper is not in the list."
+    message = N_("This kind of paper is not in the list.")
 
 
 class InvalidDate(InvalidInput):
     code = "invalid_date"
-    message = "This date is not valid."
+    message = N_("This date is not valid.")
 
 
 class InvalidOtpCode(InvalidInput):
     code = "invalid_otp_code"
-    message = "This code is not right. Check the code shown in your app and try again."
+    message = N_("This code is not right. Check the code shown in your app and try again.")
 
 
 class UnsupportedFile(InvalidInput):
@@ -66,19 +68,19 @@ class UnsupportedFile(InvalidInput):
 
     code = "unsupported_file"
     category = "unsupported_media"
-    message = "This file cannot be kept."
+    message = N_("This file cannot be kept.")
 
 
 class FileTooLarge(VaultError):
     code = "file_too_large"
     category = "too_large"
-    message = "This file is too large."
+    message = N_("This file is too large.")
 
 
 class QuotaExceeded(VaultError):
     code = "quota_exceeded"
     category = "too_large"
-    message = "Your locker is full. Delete papers you no longer need to make room."
+    message = N_("Your locker is full. Delete papers you no longer need to make room.")
 
 
 # --- who you are -----------------------------------------------------------------------------------
@@ -88,34 +90,34 @@ class AuthenticationFailed(VaultError):
     keeps_changes = True
     code = "authentication_failed"
     category = "unauthenticated"
-    message = "Wrong username or password."
+    message = N_("Wrong username or password.")
 
 
 class SecondFactorRequired(VaultError):
     keeps_changes = True
     code = "second_factor_required"
     category = "unauthenticated"
-    message = "Enter the code from your app, or a recovery code."
+    message = N_("Enter the code from your app, or a recovery code.")
 
 
 class SecondFactorFailed(VaultError):
     keeps_changes = True
     code = "second_factor_failed"
     category = "unauthenticated"
-    message = "The code is not right, or was already used."
+    message = N_("The code is not right, or was already used.")
 
 
 class SessionExpired(VaultError):
     keeps_changes = True
     code = "session_expired"
     category = "unauthenticated"
-    message = "You are signed out. Please sign in again."
+    message = N_("You are signed out. Please sign in again.")
 
 
 class TooManyAttempts(VaultError):
     code = "too_many_attempts"
     category = "rate_limited"
-    message = "Too many tries. Wait a few minutes and try again."
+    message = N_("Too many tries. Wait a few minutes and try again.")
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(retry_after_seconds=retry_after_seconds)
@@ -125,7 +127,7 @@ class TooManyAttempts(VaultError):
 class NotAllowed(VaultError):
     code = "not_allowed"
     category = "forbidden"
-    message = "You are not allowed to do this."
+    message = N_("You are not allowed to do this.")
 
 
 # --- what you asked for ----------------------------------------------------------------------------
@@ -134,15 +136,15 @@ class NotFound(VaultError):
 
     code = "not_found"
     category = "not_found"
-    message = "Not found."
+    message = N_("Not found.")
 
 
 class DocumentNotFound(NotFound):
     code = "document_not_found"
-    message = "This paper does not exist or is not yours."
+    message = N_("This paper does not exist or is not yours.")
 
 
 class StorageFailed(VaultError):
     code = "storage_failed"
     category = "unavailable"
-    message = "The papers store is not answering. Nothing was changed; try again later."
+    message = N_("The papers store is not answering. Nothing was changed; try again later.")

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vault.db import insert_missing_then_lock
+from vault.i18n import N_
 from vault.models import Event, EventChain
 
 GENESIS = b"\x00" * 32
@@ -26,20 +27,20 @@ ANONYMOUS_CHAIN = "anonymous"
 
 # The actions a person can read in their activity log, with the plain summary shown by default.
 ACTIONS = {
-    "account.created": "Account created",
-    "signin.succeeded": "Signed in",
-    "signin.failed": "Failed sign-in",
-    "recovery_code.used": "A recovery code was used",
-    "recovery_codes.renewed": "New recovery codes were made",
-    "otp.enabled": "Two-step sign-in turned on",
-    "session.ended": "Signed out",
-    "sessions.ended_all": "Signed out everywhere",
-    "document.uploaded": "Paper added",
-    "document.viewed": "Paper viewed",
-    "document.downloaded": "Paper downloaded",
-    "document.updated": "Paper details changed",
-    "document.deleted": "Paper deleted",
-    "follow.started": "An organisation now follows you",
+    "account.created": N_("Account created"),
+    "signin.succeeded": N_("Signed in"),
+    "signin.failed": N_("Failed sign-in"),
+    "recovery_code.used": N_("A recovery code was used"),
+    "recovery_codes.renewed": N_("New recovery codes were made"),
+    "otp.enabled": N_("Two-step sign-in turned on"),
+    "session.ended": N_("Signed out"),
+    "sessions.ended_all": N_("Signed out everywhere"),
+    "document.uploaded": N_("Paper added"),
+    "document.viewed": N_("Paper viewed"),
+    "document.downloaded": N_("Paper downloaded"),
+    "document.updated": N_("Paper details changed"),
+    "document.deleted": N_("Paper deleted"),
+    "follow.started": N_("An organisation now follows you"),
 }
 
 

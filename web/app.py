@@ -1,22 +1,24 @@
-"""The Flask application factory."""
+"""The Flask application factory: one app serving the pages for people and the JSON API."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
 from flask import Flask, Request, jsonify
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from storage import BlobStore, open_blob_store
-from vault.db import make_engine, make_session_factory, migrate
+from vault.db import make_engine, make_session_factory, require_current_schema
+from vault.i18n import Translator
 from vault.keys import KeyConfig
 from vault.settings import Settings, load_settings
-from web.i18n import Translator
-from web.problems import register_error_handlers
 
 FORM_FIELDS_MEMORY = 1024 * 1024
 
@@ -49,20 +51,29 @@ def utc_now() -> datetime:
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now,
-               store: BlobStore | None = None, run_migrations: bool = True) -> Flask:
+               store: BlobStore | None = None) -> Flask:
+    """The application; the database must already be migrated (``consigne migrate``), or this refuses."""
     settings = settings or load_settings()
     app = Flask(__name__)
     app.request_class = InMemoryUploadRequest
+    secure = settings.base_url.startswith("https://")
     app.config.update(
         MAX_CONTENT_LENGTH=settings.limits.max_document_bytes + FORM_FIELDS_MEMORY,
         MAX_FORM_MEMORY_SIZE=FORM_FIELDS_MEMORY,
         JSON_SORT_KEYS=False,
+        # Flask's own signed cookie holds only the pages' CSRF token and one-line notices, never a secret
+        # of the person; the key is derived from the application key.
+        SECRET_KEY=_flask_secret(settings),
+        SESSION_COOKIE_NAME="__Host-consigne-form" if secure else "consigne-form",
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
     )
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     engine = make_engine(settings.database_url)
-    if run_migrations:
-        migrate(engine)
+    require_current_schema(engine)
     app.extensions["consigne"] = Services(
         settings=settings,
         session_factory=make_session_factory(engine),
@@ -74,22 +85,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.extensions["consigne_engine"] = engine
 
     from web.api import blueprint as api_blueprint
+    from web.errors import register_error_handlers
+    from web.pages import blueprint as pages_blueprint
+    from web.pages.rendering import install_templates
 
+    csrf = CSRFProtect(app)
+    csrf.exempt(api_blueprint)  # the API authenticates with a bearer header, which no other site can send
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(pages_blueprint)
+    install_templates(app)
     register_error_handlers(app)
-
-    @app.get("/")
-    def index():
-        # The pages for people, workers and shelters come with the web interface; until then the root
-        # says what this is and where the API lives, in French first.
-        html = (
-            "<!doctype html><html lang=fr><meta charset=utf-8>"
-            "<meta name=viewport content='width=device-width,initial-scale=1'><title>Consigne</title>"
-            "<h1>Consigne</h1><p>Coffre-fort numérique solidaire : vos papiers, chiffrés, à vous.</p>"
-            "<p lang=en>Solidarity document locker. The JSON API is described at "
-            "<a href=/api/v1/openapi.json>/api/v1/openapi.json</a>.</p></html>"
-        )
-        return html, 200, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.get("/health")
     def health():
@@ -99,15 +104,31 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     @app.after_request
     def security_headers(response):
+        from web.errors import is_api_request
+
         # Papers and tokens must not stay in a shared computer's cache or leak through referrers.
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        policy = API_POLICY if is_api_request() else PAGE_POLICY
+        response.headers.setdefault("Content-Security-Policy", policy)
         return response
 
     return app
+
+
+# No inline script or style anywhere: the pages load one stylesheet and one script from our origin.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+               "base-uri 'none'; manifest-src 'self'")
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+def _flask_secret(settings: Settings) -> bytes:
+    return hmac.new(settings.app_keys.current.secret, b"consigne:subkey:flask-forms", hashlib.sha256).digest()
 
 
 def services() -> Services:

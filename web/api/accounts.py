@@ -128,7 +128,7 @@ def activity(call: Call) -> ActivityList:
     actor_ids = {event.actor_id for event in events if event.actor_id}
     names = {account.id: account.username for account in
              call.session.query(Account).filter(Account.id.in_(actor_ids))} if actor_ids else {}
-    translate = call.services.translator.gettext
+    translate = call.services.translator.translate
     return ActivityList(items=[
         ActivityItem(at=event.at, actor=names.get(event.actor_id), action=event.action, document=event.document_id,
                      summary=translate(call.language, ACTIONS[event.action]))

@@ -27,7 +27,7 @@ def as_output(view: document_service.DocumentView) -> DocumentOut:
 def document_kinds(call: Call) -> DocumentKinds:
     from web.kinds import KIND_LABELS
 
-    translate = call.services.translator.gettext
+    translate = call.services.translator.translate
     return DocumentKinds(items=[{"kind": kind, "label": translate(call.language, KIND_LABELS[kind])}
                                 for kind in document_service.DOCUMENT_KINDS])
 

@@ -1,22 +1,18 @@
-"""One decorator for every JSON endpoint: parse and validate, authenticate, run in one transaction,
-serialise — and record the route so the OpenAPI document is generated from the same schemas."""
+"""One decorator for every JSON endpoint: the shared request pipeline (transaction, clock, language,
+bearer authentication), plus parsing, validation and serialisation — and the route is recorded so the
+OpenAPI document is generated from the same schemas."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest
 
-from vault.db import UnitOfWork
-from vault.errors import SessionExpired, VaultError
-from vault.sessions import CurrentAccount, authenticate
-from web.app import Services, services
-from web.i18n import negotiate_language
+from web.pipeline import API, Call, run
 
 API_PREFIX = "/api/v1"
 
@@ -34,23 +30,6 @@ class RouteSpec:
     multipart: type[BaseModel] | None = None
     content: str | None = None  # media type of a non-JSON answer
     errors: tuple[int, ...] = ()
-
-
-@dataclass
-class Call:
-    """What a view receives: the transaction, the caller, the time and the language of this request."""
-
-    uow: UnitOfWork
-    current: CurrentAccount | None
-    now: datetime
-    language: str
-    services: Services
-    body: Any = None
-    form: Any = None
-
-    @property
-    def session(self):
-        return self.uow.session
 
 
 ROUTES: list[RouteSpec] = []
@@ -77,39 +56,13 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, body: type[BaseM
 
 
 def _handle(spec: RouteSpec, view: Callable, path_params: dict) -> Response:
-    svc = services()
-    g.language = negotiate_language(request.accept_languages, request.args.get("lang"))
-    uow = UnitOfWork(svc.session_factory(), svc.store)
-    try:
-        call = Call(uow=uow, current=None, now=svc.clock(), language=g.language, services=svc)
-        call.current = _authenticate(spec, call)
+    def prepare(call: Call) -> None:
         if spec.body is not None:
             call.body = spec.body.model_validate(_json_body())
         if spec.multipart is not None:
             call.form = spec.multipart.model_validate(_form_fields())
-        result = view(call, **path_params)
-        uow.commit()
-    except VaultError as error:
-        uow.commit() if error.keeps_changes else uow.rollback()
-        raise
-    except BaseException:
-        uow.rollback()
-        raise
-    finally:
-        uow.close()
-    return _respond(spec, result)
 
-
-def _authenticate(spec: RouteSpec, call: Call) -> CurrentAccount | None:
-    header = request.headers.get("Authorization", "")
-    if not header:
-        if spec.auth == "required":
-            raise SessionExpired()
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise SessionExpired()
-    return authenticate(call.session, token=token.strip(), timeouts=call.services.settings.timeouts, now=call.now)
+    return _respond(spec, run(API, spec.auth, view, path_params, prepare))
 
 
 def _json_body() -> Any:

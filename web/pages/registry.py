@@ -1,0 +1,30 @@
+"""One decorator for every page: the shared request pipeline with the session cookie as token source."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+
+from flask import Blueprint
+
+from web.pipeline import PAGES, run
+
+blueprint = Blueprint("pages", __name__)
+
+
+def page(path: str, *, methods: Iterable[str] = ("GET",), auth: str = "required",
+         name: str | None = None) -> Callable:
+    """Register ``view(call, **path_params)`` for ``path``; ``auth`` as in ``web.pipeline.run``."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def handle(**path_params):
+            return run(PAGES, auth, view, path_params)
+
+        blueprint.add_url_rule(path, endpoint=name or view.__name__, view_func=handle, methods=list(methods))
+        return view
+
+    return decorate
+
+
+__all__ = ["blueprint", "page"]
