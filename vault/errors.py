@@ -124,6 +124,30 @@ class TooManyAttempts(VaultError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class SignInBusy(VaultError):
+    """Every Argon2id slot of this process stayed busy for the whole wait: try again shortly."""
+
+    code = "sign_in_busy"
+    category = "rate_limited"
+    message = N_("Many people are signing in right now. Try again in a few seconds.")
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class UploadsBusy(VaultError):
+    """Every decoding slot of this process stayed busy for the whole wait: try again shortly."""
+
+    code = "uploads_busy"
+    category = "unavailable"
+    message = N_("Many papers are being added right now. Nothing was changed; try again in a minute.")
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class NotAllowed(VaultError):
     code = "not_allowed"
     category = "forbidden"

@@ -44,6 +44,16 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class Capacity:
+    """Heavy work allowed at once per process (see vault/capacity.py), and how long a request waits."""
+
+    kdf_slots: int = 1
+    kdf_wait_seconds: float = 5.0
+    media_slots: int = 1
+    media_wait_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -56,6 +66,7 @@ class Settings:
     kdf: KdfParams = DEFAULT_KDF
     limits: Limits = Limits()
     timeouts: Timeouts = Timeouts()
+    capacity: Capacity = Capacity()
     trusted_proxies: int = 0
 
 
@@ -99,7 +110,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             max_document_bytes=_megabytes(env, "CONSIGNE_MAX_DOCUMENT_MB", 50),
             quota_bytes=_megabytes(env, "CONSIGNE_QUOTA_MB", 500),
         ),
-        trusted_proxies=int(env.get("CONSIGNE_TRUSTED_PROXIES", "0")),
+        capacity=Capacity(
+            kdf_slots=_whole_number(env, "CONSIGNE_KDF_SLOTS", 1),
+            kdf_wait_seconds=_whole_number(env, "CONSIGNE_KDF_WAIT_SECONDS", 5),
+            media_slots=_whole_number(env, "CONSIGNE_MEDIA_SLOTS", 1),
+            media_wait_seconds=_whole_number(env, "CONSIGNE_MEDIA_WAIT_SECONDS", 30),
+        ),
+        trusted_proxies=_whole_number(env, "CONSIGNE_TRUSTED_PROXIES", 0, minimum=0),
     )
 
 
@@ -142,6 +159,15 @@ def _parse_secret(name: str, values: dict[str, str], parse):
         return parse(values[name])
     except (CryptoError, ValueError) as error:
         raise ConfigurationError(f"{name} is malformed: {error}") from None
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        raise ConfigurationError(f"{name} must be a whole number, at least {minimum}")
+    return int(raw)
 
 
 def _megabytes(env: Mapping[str, str], name: str, default: int) -> int:
