@@ -5,16 +5,23 @@ OpenAPI document is generated from the same schemas."""
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from web.pipeline import API, Call, run
 
 API_PREFIX = "/api/v1"
+# The largest JSON body any endpoint needs is a few hundred bytes (a password of at most 1,024
+# characters, ten recovery codes); 64 KiB leaves room and keeps a hostile body from costing memory.
+JSON_BODY_LIMIT = 64 * 1024
+# Our bodies nest two levels at most. Python's decoder recurses once per level and hits the
+# interpreter's limit near 1,000 (a 500 before this check); anything deeper than this is not ours.
+MAX_JSON_DEPTH = 8
 
 
 @dataclass
@@ -56,6 +63,14 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, body: type[BaseM
 
 
 def _handle(spec: RouteSpec, view: Callable, path_params: dict) -> Response:
+    if spec.multipart is None:
+        # Set before anything reads the body: Werkzeug then refuses a larger Content-Length at once
+        # (413, nothing read) and stops reading a chunked body one byte past the limit (Werkzeug
+        # returns a stream cut at the maximum without an error, so the extra byte is what tells a
+        # body over the limit from one exactly at it: see _json_body). Only uploads keep the
+        # application-wide limit, which is sized for a document.
+        request.max_content_length = JSON_BODY_LIMIT + 1
+
     def prepare(call: Call) -> None:
         if spec.body is not None:
             call.body = spec.body.model_validate(_json_body())
@@ -66,9 +81,38 @@ def _handle(spec: RouteSpec, view: Callable, path_params: dict) -> Response:
 
 
 def _json_body() -> Any:
-    if not request.is_json:
+    """The decoded JSON body; 415 for another media type, 400 when it is not small, shallow JSON."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    raw = request.get_data(cache=False)  # at most JSON_BODY_LIMIT + 1 bytes are read
+    if len(raw) > JSON_BODY_LIMIT:
+        raise RequestEntityTooLarge()
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: nesting deep enough to exhaust the decoder's recursion guard.
+        raise BadRequest() from None
+    if _nesting_depth(value) > MAX_JSON_DEPTH:
         raise BadRequest()
-    return request.get_json()  # undecodable JSON raises BadRequest, answered as a 400 problem
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's decoder accepts NaN and Infinity; JSON does not
+
+
+def _nesting_depth(value: Any) -> int:
+    """How many arrays and objects deep ``value`` goes (iteratively: no recursion to exhaust)."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > MAX_JSON_DEPTH:
+                break
+            pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _form_fields() -> dict:
@@ -92,4 +136,4 @@ def _respond(spec: RouteSpec, result: Any) -> Response:
     return Response(payload, status=spec.status, mimetype="application/json")
 
 
-__all__ = ["API_PREFIX", "Call", "ROUTES", "blueprint", "endpoint"]
+__all__ = ["API_PREFIX", "Call", "JSON_BODY_LIMIT", "MAX_JSON_DEPTH", "ROUTES", "blueprint", "endpoint"]
