@@ -103,7 +103,7 @@ def vault_error(error: VaultError) -> Response:
             return redirect
     details = {key: value for key, value in error.details.items() if key in PUBLIC_DETAILS}
     response = answer(status, error.code, type(error).message, **details)
-    if status == 429:
+    if status == 429 or "retry_after_seconds" in error.details:  # 503 busy errors know their wait too
         response.headers["Retry-After"] = str(error.details.get("retry_after_seconds", 60))
     if status == 401 and is_api_request():
         response.headers["WWW-Authenticate"] = 'Bearer realm="consigne"'
@@ -122,7 +122,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code, message = HTTP_MESSAGES.get(error.code, ("http_error", "The request is not understood."))
-        return answer(error.code or 400, code, message)
+        response = answer(error.code or 400, code, message)
+        # Keep the exception's own headers: a 405 must name the allowed methods (Allow, RFC 9110).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -39,7 +39,7 @@ def suggest(call: Call) -> Suggestions:
 
 
 @endpoint("POST", "/people", summary="Enrol a person (alone, or assisted with a staff token)", tag="people",
-          body=PersonCreate, response=PersonCreated, status=201, auth="optional", errors=(409, 422))
+          body=PersonCreate, response=PersonCreated, status=201, auth="optional", errors=(403, 409, 429))
 def create_person(call: Call) -> PersonCreated:
     staff = call.current.account if call.current else None
     if staff is not None and staff.kind != "staff":
@@ -84,7 +84,7 @@ def me(call: Call) -> Me:
 
 
 @endpoint("POST", "/me/otp", summary="Start two-step sign-in: a secret and its QR code for the app", tag="me",
-          response=OtpSetupOut, status=201)
+          response=OtpSetupOut, status=201, errors=(403,))
 def begin_otp(call: Call) -> OtpSetupOut:
     setup = session_service.begin_otp_setup(call.session, keys=call.services.keys, current=call.current)
     qr = io.BytesIO()
@@ -93,7 +93,7 @@ def begin_otp(call: Call) -> OtpSetupOut:
 
 
 @endpoint("POST", "/me/otp/confirm", summary="Turn two-step sign-in on with a first code", tag="me",
-          body=OtpConfirm, status=204, errors=(422,))
+          body=OtpConfirm, status=204, errors=(403,))
 def confirm_otp(call: Call) -> None:
     session_service.confirm_otp_setup(call.session, keys=call.services.keys, current=call.current,
                                       code=call.body.code, now=call.now)
@@ -108,7 +108,7 @@ def renew_codes(call: Call) -> RecoveryCodesOut:
 
 
 @endpoint("POST", "/me/recovery-sheet", summary="The printable recovery sheet (PDF) for current unused codes",
-          tag="me", body=RecoverySheetRequest, content="application/pdf", errors=(422,))
+          tag="me", body=RecoverySheetRequest, content=("application/pdf",), download=True)
 def recovery_sheet(call: Call) -> Response:
     account = call.current.account
     if not account_service.current_codes_match(call.session, keys=call.services.keys, account=account,

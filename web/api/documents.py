@@ -10,10 +10,12 @@ from vault import documents as document_service
 from vault.errors import InvalidInput
 from vault.media import UploadedFile
 from web.api.registry import Call, endpoint
-from web.api.schemas import DocumentKinds, DocumentList, DocumentOut, DocumentPatch, DocumentUpload
+from web.api.schemas import DocumentKindLabel, DocumentKinds, DocumentList, DocumentOut, DocumentPatch, DocumentUpload
 
 READ_SIZE = 64 * 1024
+# The media types a stored paper can have once cleaned (vault.media), with the extension of its file name.
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+DISPOSITIONS = ("attachment", "inline")
 
 
 def as_output(view: document_service.DocumentView) -> DocumentOut:
@@ -28,12 +30,12 @@ def document_kinds(call: Call) -> DocumentKinds:
     from web.kinds import KIND_LABELS
 
     translate = call.services.translator.translate
-    return DocumentKinds(items=[{"kind": kind, "label": translate(call.language, KIND_LABELS[kind])}
+    return DocumentKinds(items=[DocumentKindLabel(kind=kind, label=translate(call.language, KIND_LABELS[kind]))
                                 for kind in document_service.DOCUMENT_KINDS])
 
 
 @endpoint("POST", "/documents", summary="Add a paper: one or several files become its pages, in order",
-          tag="documents", multipart=DocumentUpload, response=DocumentOut, status=201, errors=(413, 415, 422))
+          tag="documents", multipart=DocumentUpload, response=DocumentOut, status=201, errors=(403, 503))
 def create_document(call: Call) -> DocumentOut:
     uploads = request.files.getlist("file")
     if not uploads:
@@ -45,26 +47,32 @@ def create_document(call: Call) -> DocumentOut:
     return as_output(view)
 
 
-@endpoint("GET", "/documents", summary="My papers, newest first", tag="documents", response=DocumentList)
+@endpoint("GET", "/documents", summary="My papers, newest first", tag="documents", response=DocumentList,
+          errors=(403,))
 def list_documents(call: Call) -> DocumentList:
     return DocumentList(items=[as_output(view) for view in document_service.list_documents(call.session,
                                                                                            current=call.current)])
 
 
 @endpoint("GET", "/documents/{document_id}", summary="One paper's details", tag="documents", response=DocumentOut,
-          errors=(404,))
+          errors=(403, 404))
 def get_document(call: Call, document_id: str) -> DocumentOut:
     return as_output(document_service.get_document(call.session, current=call.current, document_id=document_id))
 
 
 @endpoint("GET", "/documents/{document_id}/content", summary="The paper itself, with its exact Content-Type",
-          tag="documents", content="application/octet-stream", errors=(404,))
+          tag="documents", content=tuple(EXTENSIONS), download=True, errors=(403, 404, 422, 503),
+          query=({"name": "disposition", "in": "query", "required": False,
+                  "description": "inline to show the paper in the browser, attachment (the default) to save it",
+                  "schema": {"type": "string", "enum": list(DISPOSITIONS)}},))
 def get_document_content(call: Call, document_id: str) -> Response:
-    inline = request.args.get("disposition") == "inline"
+    disposition = request.args.get("disposition", "attachment")
+    if disposition not in DISPOSITIONS:
+        raise InvalidInput(field="disposition")
+    inline = disposition == "inline"
     view, reader = document_service.open_document_content(call.uow, current=call.current, document_id=document_id,
                                                           now=call.now, inline=inline)
     filename = f"{view.kind}.{EXTENSIONS.get(view.content_type, 'bin')}"
-    disposition = "inline" if inline else "attachment"
     return Response(stream_with_context(_stream(reader)), mimetype=view.content_type, headers={
         "Content-Length": str(view.size),
         "Content-Disposition": f"{disposition}; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
@@ -72,14 +80,14 @@ def get_document_content(call: Call, document_id: str) -> Response:
 
 
 @endpoint("GET", "/documents/{document_id}/thumbnail", summary="A small picture of the first page",
-          tag="documents", content="image/jpeg", errors=(404,))
+          tag="documents", content=("image/jpeg",), errors=(403, 404, 503))
 def get_document_thumbnail(call: Call, document_id: str) -> Response:
     reader = document_service.open_document_thumbnail(call.uow, current=call.current, document_id=document_id)
     return Response(stream_with_context(_stream(reader)), mimetype="image/jpeg")
 
 
 @endpoint("PATCH", "/documents/{document_id}", summary="Change the title, kind or expiry date", tag="documents",
-          body=DocumentPatch, response=DocumentOut, errors=(404, 422))
+          body=DocumentPatch, response=DocumentOut, errors=(403, 404))
 def patch_document(call: Call, document_id: str) -> DocumentOut:
     changes = {name: getattr(call.body, name) for name in call.body.model_fields_set}
     if "kind" in changes and changes["kind"] is None:
@@ -89,7 +97,7 @@ def patch_document(call: Call, document_id: str) -> DocumentOut:
 
 
 @endpoint("DELETE", "/documents/{document_id}", summary="Delete a paper (its encrypted file too)",
-          tag="documents", status=204, errors=(404,))
+          tag="documents", status=204, errors=(403, 404))
 def delete_document(call: Call, document_id: str) -> None:
     document_service.delete_document(call.uow, current=call.current, document_id=document_id, now=call.now)
 

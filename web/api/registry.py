@@ -35,8 +35,10 @@ class RouteSpec:
     auth: str  # "required" | "optional" | "none"
     tag: str
     multipart: type[BaseModel] | None = None
-    content: str | None = None  # media type of a non-JSON answer
-    errors: tuple[int, ...] = ()
+    content: tuple[str, ...] = ()  # media types of a non-JSON answer
+    errors: tuple[int, ...] = ()  # statuses besides those the route's shape implies (web/api/openapi.py)
+    query: tuple[dict, ...] = ()  # OpenAPI parameter objects for the query string
+    download: bool = False  # the answer carries a Content-Disposition with a file name
 
 
 ROUTES: list[RouteSpec] = []
@@ -45,9 +47,11 @@ blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 def endpoint(method: str, path: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, status: int = 200, auth: str = "required",
-             multipart: type[BaseModel] | None = None, content: str | None = None,
-             errors: tuple[int, ...] = ()) -> Callable:
-    spec = RouteSpec(method, path, summary, body, response, status, auth, tag, multipart, content, errors)
+             multipart: type[BaseModel] | None = None, content: tuple[str, ...] = (),
+             errors: tuple[int, ...] = (), query: tuple[dict, ...] = (), download: bool = False) -> Callable:
+    """Register a JSON API view; ``errors`` lists the statuses it answers that its shape does not imply."""
+    spec = RouteSpec(method, path, summary, body, response, status, auth, tag, multipart, content, errors, query,
+                     download)
     ROUTES.append(spec)
     flask_path = path.replace("{", "<").replace("}", ">")
 
@@ -73,28 +77,31 @@ def _handle(spec: RouteSpec, view: Callable, path_params: dict) -> Response:
 
     def prepare(call: Call) -> None:
         if spec.body is not None:
-            call.body = spec.body.model_validate(_json_body())
+            # Strict: a JSON number is not a date, a string is not a boolean. What the OpenAPI document
+            # promises is exactly what is accepted (lax parsing took 0 for 1970-01-01).
+            call.body = spec.body.model_validate_json(_json_body(), strict=True)
         if spec.multipart is not None:
             call.form = spec.multipart.model_validate(_form_fields())
 
     return _respond(spec, run(API, spec.auth, view, path_params, prepare))
 
 
-def _json_body() -> Any:
-    """The decoded JSON body; 415 for another media type, 400 when it is not small, shallow JSON."""
+def _json_body() -> str:
+    """The JSON body's text; 415 for another media type, 400 when it is not small, shallow JSON."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     raw = request.get_data(cache=False)  # at most JSON_BODY_LIMIT + 1 bytes are read
     if len(raw) > JSON_BODY_LIMIT:
         raise RequestEntityTooLarge()
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        text = raw.decode("utf-8")
+        value = json.loads(text, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         # RecursionError: nesting deep enough to exhaust the decoder's recursion guard.
         raise BadRequest() from None
     if _nesting_depth(value) > MAX_JSON_DEPTH:
         raise BadRequest()
-    return value
+    return text
 
 
 def _refuse_constant(name: str) -> Any:
@@ -116,6 +123,8 @@ def _nesting_depth(value: Any) -> int:
 
 
 def _form_fields() -> dict:
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType()
     # Repeated non-file fields are refused by the schema (a list is not a str), not silently truncated.
     fields: dict[str, Any] = {}
     for key in request.form:

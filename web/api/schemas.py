@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from vault.documents import DOCUMENT_KINDS
+
+# A kind of paper. The OpenAPI document lists the kinds (an enum titled DocumentKind) so generated
+# clients offer them; the service checks them itself, so an unknown kind gets its own problem
+# (``unknown_document_kind``, with the list) rather than a bare validation error.
+DOCUMENT_KIND_SCHEMA = {"title": "DocumentKind", "type": "string", "enum": list(DOCUMENT_KINDS),
+                        "description": "A kind of paper (GET /document-kinds names each in the request's language)"}
+DocumentKind = Annotated[str, Field(max_length=40), WithJsonSchema(DOCUMENT_KIND_SCHEMA)]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    # Pydantic also reads "0" or "1700000000" as a date (seconds since 1970); the document says
+    # YYYY-MM-DD, so in a form field (always text) nothing else is a date.
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 
 
 class Strict(BaseModel):
@@ -80,14 +102,14 @@ class RecoverySheetRequest(Strict):
 class DocumentUpload(Strict):
     """The non-file fields of the multipart upload; ``file`` is repeated once per page, in order."""
 
-    kind: str = Field(max_length=40)
+    kind: DocumentKind
     title: str | None = Field(default=None, max_length=400)
-    expires_on: date | None = None
+    expires_on: IsoDate | None = None
 
 
 class DocumentOut(Strict):
     id: str
-    kind: str
+    kind: DocumentKind
     title: str | None
     pages: int
     content_type: str
@@ -103,8 +125,8 @@ class DocumentList(Strict):
 
 class DocumentPatch(Strict):
     title: str | None = Field(default=None, max_length=400)
-    kind: str | None = Field(default=None, max_length=40)
-    expires_on: date | None = None
+    kind: DocumentKind | None = None
+    expires_on: IsoDate | None = None
 
 
 class ActivityItem(Strict):
@@ -119,5 +141,10 @@ class ActivityList(Strict):
     items: list[ActivityItem]
 
 
+class DocumentKindLabel(Strict):
+    kind: DocumentKind
+    label: str = Field(description="The kind's name in the request's language")
+
+
 class DocumentKinds(Strict):
-    items: list[dict[str, str]]
+    items: list[DocumentKindLabel]
