@@ -188,15 +188,15 @@ def bench_api(endpoint, access_key, secret_key, size: int, listing_documents: in
     """The HTTP API (Flask test client, WSGI in-process) against the plain minio client."""
     from storage.s3 import S3BlobStore
     from vault.db import make_engine, migrate
+    from ops.cli import web_application
     from vault.settings import load_settings
-    from web.app import create_app
 
     pdf = pdf_of_size(size)
     client = plain_minio(endpoint, access_key, secret_key, "bench-plain")
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings({"CONSIGNE_DATA_DIR": folder})
         migrate(make_engine(settings.database_url))
-        app = create_app(settings, store=S3BlobStore(endpoint, access_key, secret_key, "bench-api"))
+        app = web_application(settings, store=S3BlobStore(endpoint, access_key, secret_key, "bench-api"))
         http = app.test_client()
         password = "banc-essai-mesure-77"
         http.post("/api/v1/people", json={"username": "bench", "password": password})

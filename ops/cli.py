@@ -10,6 +10,19 @@ from datetime import datetime, timedelta, timezone
 from vault.settings import ConfigurationError, generate_secrets, load_settings
 
 
+def web_application(settings, **options):
+    """The Flask application for these settings: the one place where ``ops`` reaches into ``web``.
+
+    ``web`` and ``ops`` are thin shells over ``vault`` and do not import each other (DESIGN.md); the
+    layer contract in pyproject.toml allows exactly this import, so anything in ``ops`` that needs the
+    application (``consigne serve``, the benchmark) comes through here. Raises SchemaNotCurrent when the
+    database needs ``consigne migrate``.
+    """
+    from web.app import create_app
+
+    return create_app(settings, **options)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="consigne", description="Consigne, the solidarity document locker.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -36,10 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if arguments.command == "serve":
         from vault.db import SchemaNotCurrent
-        from web.app import create_app
 
         try:
-            app = create_app(settings)
+            app = web_application(settings)
         except SchemaNotCurrent as error:
             print(f"consigne: {error}", file=sys.stderr)
             return 2
