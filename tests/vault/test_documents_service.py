@@ -98,6 +98,9 @@ def refusals(services, token: str, document_id: str) -> list[tuple[type, str, di
         lambda uow, current: documents.open_document_thumbnail(uow, current=current, document_id=document_id),
         lambda uow, current: documents.update_document(uow.session, current=current, document_id=document_id,
                                                        changes={"title": "volé"}, now=services.now),
+        # Authorisation comes before checking the change itself: a bad kind says nothing either.
+        lambda uow, current: documents.update_document(uow.session, current=current, document_id=document_id,
+                                                       changes={"kind": "grimoire"}, now=services.now),
         lambda uow, current: documents.delete_document(uow, current=current, document_id=document_id,
                                                        now=services.now),
     ]
@@ -133,9 +136,10 @@ def test_staff_have_no_vault_of_their_own(services):
         current = services.current(uow.session, worker.token)
         with pytest.raises(NotAllowed):
             documents.list_documents(uow.session, current=current)
-        with pytest.raises(NotAllowed):
-            documents.add_document(uow, current=current, files=[photo_file()], kind="autre", title=None,
-                                   expires_on=None, limits=services.settings.limits, now=services.now)
+        for kind in ("autre", "grimoire"):  # refused as staff first, whatever the kind
+            with pytest.raises(NotAllowed):
+                documents.add_document(uow, current=current, files=[photo_file()], kind=kind, title=None,
+                                       expires_on=None, limits=services.settings.limits, now=services.now)
         with pytest.raises(NotAllowed):
             documents.get_document(uow.session, current=current, document_id=hers.id)
     assert counts(services)[0] == 1

@@ -39,7 +39,7 @@ def suggest(call: Call) -> Suggestions:
 
 
 @endpoint("POST", "/people", summary="Enrol a person (alone, or assisted with a staff token)", tag="people",
-          body=PersonCreate, response=PersonCreated, status=201, auth="optional", errors=(403, 409, 429))
+          body=PersonCreate, response=PersonCreated, status=201, auth="optional", errors=(403, 409))
 def create_person(call: Call) -> PersonCreated:
     staff = call.current.account if call.current else None
     if staff is not None and staff.kind != "staff":
@@ -53,7 +53,7 @@ def create_person(call: Call) -> PersonCreated:
 
 
 @endpoint("POST", "/sessions", summary="Sign in", tag="sessions", body=SessionCreate, response=SessionCreated,
-          status=201, auth="none", errors=(401, 429))
+          status=201, auth="none", errors=(401,))
 def create_session(call: Call) -> SessionCreated:
     result = session_service.sign_in(
         call.session, keys=call.services.keys, timeouts=call.services.settings.timeouts,

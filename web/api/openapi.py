@@ -4,8 +4,8 @@ Partners generate clients from this document, so it must be exact: a status, a f
 the server sends but the document omits breaks those clients. Hence:
 
 - every status an operation can answer is listed. The ones the route's shape implies are derived here
-  (401 wherever a token is read; 400, 413, 415 and 422 wherever a body is read); the others are declared
-  on the route (``errors=``: 403, 404, 409, 429, 503...);
+  (401 wherever a token is read; 400, 413, 415 and 422 wherever a body is read; 429 wherever a password
+  is checked); the others are declared on the route (``errors=``: 403, 404, 409, 503...);
 - problem bodies are described field by field as ``web/errors.py`` sends them (the validation
   ``errors``, ``retry_after_seconds``...), with the headers that come with them;
 - the kinds of papers are an enum, and the upload's form is one plain object a client can satisfy.
@@ -91,6 +91,10 @@ def documented_statuses(route: RouteSpec) -> set[int]:
         statuses.add(401)  # a missing, stale or malformed token; "optional" routes refuse a bad one too
     if route.body is not None or route.multipart is not None:
         statuses |= {400, 413, 415, 422}
+    if route.body is not None and any("password" in name for name in route.body.model_fields):
+        # A password is checked with Argon2id, which runs through the process's bounded queue
+        # (vault/capacity.py): when it stays full, the answer is 429 with Retry-After (SignInBusy).
+        statuses.add(429)
     return statuses
 
 
