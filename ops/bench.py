@@ -186,9 +186,9 @@ def pdf_of_size(size: int) -> bytes:
 
 def bench_api(endpoint, access_key, secret_key, size: int, listing_documents: int) -> dict:
     """The HTTP API (Flask test client, WSGI in-process) against the plain minio client."""
+    from ops.cli import web_application
     from storage.s3 import S3BlobStore
     from vault.db import make_engine, migrate
-    from ops.cli import web_application
     from vault.settings import load_settings
 
     pdf = pdf_of_size(size)

@@ -10,7 +10,14 @@ from vault import documents as document_service
 from vault.errors import InvalidInput
 from vault.media import UploadedFile
 from web.api.registry import Call, endpoint
-from web.api.schemas import DocumentKindLabel, DocumentKinds, DocumentList, DocumentOut, DocumentPatch, DocumentUpload
+from web.api.schemas import (
+    DocumentKindLabel,
+    DocumentKinds,
+    DocumentList,
+    DocumentOut,
+    DocumentPatch,
+    DocumentUpload,
+)
 
 READ_SIZE = 64 * 1024
 # The media types a stored paper can have once cleaned (vault.media), with the extension of its file name.

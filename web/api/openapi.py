@@ -199,4 +199,4 @@ def _operation_id(route: RouteSpec) -> str:
     return route.method.lower() + "_" + "_".join(parts)
 
 
-__all__ = ["PROBLEM_DETAILS", "PUBLIC_DETAILS", "build_openapi", "documented_statuses", "upload_form_schema"]
+__all__ = ["PROBLEM_DETAILS", "build_openapi", "documented_statuses", "upload_form_schema"]
