@@ -42,11 +42,11 @@ SHEET_TEXTS = {
     "codes_title": N_("My recovery codes"),
     "codes_hint": N_("Each code works only once. Cross out the box of a used code."),
     "phone_title": N_("Lost your phone?"),
-    "phone_body": N_("Sign in with your username and your password. Where the code from your phone is asked, "
-                     "type one of these codes instead."),
+    "phone_body": N_("Sign in with your password. When the code from your phone is asked, type one of these "
+                     "codes instead."),
     "forgot_title": N_("Forgot your password? Lost this sheet?"),
-    "forgot_body": N_("Go to the address and choose the button below: it says what to do. You can also ask at "
-                      "the reception desk or your social worker."),
+    "forgot_body": N_("On the site, choose this button: it says what to do. Or ask at the reception desk or "
+                      "your social worker."),
     "safe_title": N_("Keep this sheet safe"),
     "safe_body": N_("Keep this sheet safe, like a bank card. Do not take a photo of it with a shared phone."),
     "password_note": N_("Your password is NOT on this sheet. Do not write it here."),

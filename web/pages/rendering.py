@@ -36,7 +36,13 @@ def install_templates(app: Flask) -> None:
 
 
 def render_page(template: str, **context) -> str:
-    language = getattr(g, "language", "fr")
+    if getattr(g, "language", None) is None:
+        # A request that never reached a page view (unknown path, wrong method): its language still
+        # comes from the switch, the cookie or the browser, like every page's.
+        from web.pipeline import PAGES
+
+        g.language = PAGES.choose_language()
+    language = g.language
     current = getattr(g, "current", None)
     context.setdefault("problems", [])
     # The idle time-out, said in words on every signed-in page and acted on by the page itself.
