@@ -38,9 +38,9 @@ ICONS = (
     # what Consigne is and is not
     "lock", "key-round", "eye", "history", "mail-x", "shield-check", "building-2", "user-check", "timer",
     # actions and states
-    "camera", "file-up", "download", "pencil", "trash-2", "printer", "log-out", "log-in", "user-plus",
+    "camera", "file-up", "download", "trash-2", "printer", "log-out", "log-in", "user-plus",
     "smartphone", "life-buoy", "house", "triangle-alert", "circle-check", "circle-alert", "clock",
-    "arrow-right", "arrow-left", "circle-help", "plus", "file-text", "image", "calendar", "hand-heart",
+    "arrow-right", "arrow-left", "circle-help", "plus", "hand-heart",
 )
 NAME = re.compile(r"^[a-z0-9-]+$")
 LICENCE_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)

@@ -49,6 +49,7 @@ def enrol(call: Call):
         call.session, keys=call.services.keys, timeouts=settings.timeouts, username=enrolment.account.username,
         password=form.password.data, now=call.now, address=request.remote_addr)
     g.current = call.current = signed_in.current
+    g.idle_seconds = signed_in.current.session.idle_seconds
     # Shown in this answer and nowhere else: reloading cannot show them again, and they are not kept.
     html = render_page("enrol_codes.html", username=enrolment.account.username, codes=enrolment.recovery_codes,
                        sheet_form=RecoverySheetForm())

@@ -34,6 +34,7 @@ def welcome(call: Call):
         try:
             g.current = authenticate(call.session, token=token, timeouts=call.services.settings.timeouts,
                                      now=call.now)
+            g.idle_seconds = g.current.session.idle_seconds
         except SessionExpired:
             g.current = None
     return render_page("welcome.html")

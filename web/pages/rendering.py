@@ -24,6 +24,8 @@ from vault.kinds import KINDS, kind_for
 ICONS = Path(__file__).resolve().parent.parent / "static" / "icons"
 # Papers and people are in France: dates and times are shown on French time, in the page's language.
 DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
+# Babel's locale for each page language: British English writes « 1 September 2031 », like French.
+DATE_LOCALES = {"fr": "fr_FR", "en": "en_GB", "ar": "ar"}
 
 
 def install_templates(app: Flask) -> None:
@@ -46,9 +48,15 @@ def render_page(template: str, **context) -> str:
     current = getattr(g, "current", None)
     context.setdefault("problems", [])
     # The idle time-out, said in words on every signed-in page and acted on by the page itself.
-    idle_seconds = current.session.idle_seconds if current is not None else 0
+    idle_seconds = (g.get("idle_seconds") or _default_idle_seconds()) if current is not None else 0
     return render_template(template, lang=language, dir=text_direction(language), current=current,
                            idle_seconds=idle_seconds, **context)
+
+
+def _default_idle_seconds() -> int:
+    from web.app import services
+
+    return services().settings.timeouts.person_idle_seconds
 
 
 def page_for_error(error: VaultError):
@@ -96,11 +104,15 @@ def long_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(DISPLAY_TIMEZONE).date()
-    return format_date(value, format="long", locale=getattr(g, "language", "fr"))
+    return format_date(value, format="long", locale=_date_locale())
 
 
 def date_and_time(value: datetime) -> str:
-    return format_datetime(value, format="medium", tzinfo=DISPLAY_TIMEZONE, locale=getattr(g, "language", "fr"))
+    return format_datetime(value, format="medium", tzinfo=DISPLAY_TIMEZONE, locale=_date_locale())
+
+
+def _date_locale() -> str:
+    return DATE_LOCALES.get(getattr(g, "language", "fr"), "fr_FR")
 
 
 def kind_label(code: str) -> str:
