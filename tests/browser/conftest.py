@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -28,10 +29,31 @@ CHROMIUM_ARGUMENTS = ["--no-sandbox", "--disable-gpu", "--disable-background-net
 PASSWORD = "cheval-lune-tambour-9"
 
 
+class MovableClock:
+    """The real time plus an offset a test may move forward (the idle time-out without waiting)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+        self.lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self.lock:
+            return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, **delta) -> None:
+        with self.lock:
+            self.offset += timedelta(**delta)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.offset = timedelta()
+
+
 @dataclass
 class LiveServer:
     url: str
     app: object
+    clock: MovableClock
 
     def at(self, path: str) -> str:
         return self.url + path
@@ -48,11 +70,12 @@ def live_server(tmp_path_factory):
     url = f"http://127.0.0.1:{server.server_port}"
     settings = load_settings({"CONSIGNE_DATA_DIR": str(folder / "data"), "CONSIGNE_DATABASE_URL": database_url,
                               "CONSIGNE_KDF": "fast-insecure-for-tests", "CONSIGNE_BASE_URL": url})
-    app = create_app(settings)
+    clock = MovableClock()
+    app = create_app(settings, clock=clock)
     server.app = app
     thread = threading.Thread(target=server.serve_forever, name="live-consigne", daemon=True)
     thread.start()
-    yield LiveServer(url, app)
+    yield LiveServer(url, app, clock)
     server.shutdown()
     thread.join(timeout=10)
 
@@ -75,9 +98,10 @@ def new_context(browser):
     """Fresh browser profiles (cookies, cache): ``new_context(javascript=False, width=360)``."""
     contexts = []
 
-    def make(*, javascript: bool = True, width: int = 1280, height: int = 900, language: str = "fr-FR"):
+    def make(*, javascript: bool = True, width: int = 1280, height: int = 900, language: str = "fr-FR",
+             **options):
         context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": height},
-                                      locale=language, accept_downloads=True)
+                                      locale=language, accept_downloads=True, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context

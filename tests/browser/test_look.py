@@ -111,6 +111,14 @@ def test_every_page_is_accessible_fits_a_phone_and_is_photographed(live_server, 
     page.locator(".tile:not(.tile--add) .tile__link").nth(2).click()
     page.wait_for_url(re.compile(r"/papers/[0-9a-f-]{36}$"))
     look.check("paper-photo")
+
+    # On a phone (a touch screen), adding a paper also offers the camera, front and back.
+    phone = new_context(language=language, width=360, height=800, is_mobile=True, has_touch=True,
+                        storage_state=context.storage_state()).new_page()
+    phone.goto(server.at("/papers/add"))
+    assert phone.locator("#photo_front").is_visible() and phone.locator("#photo_back").is_visible()
+    assert phone.locator("#photo_front").get_attribute("capture") == "environment"
+    phone.screenshot(path=str(SCREENSHOTS / f"add-phone-{language}-360.png"), full_page=True)
     sign_out(page)
 
     assert not look.findings, "\n".join(look.findings)

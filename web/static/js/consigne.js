@@ -125,6 +125,8 @@
 
   // --- time-out warning ---------------------------------------------------------------------------------
   var WARNING_SECONDS = 120;
+  // The sign-out page is asked for a little after the deadline, when the server's clock has passed it too.
+  var GRACE_SECONDS = 5;
 
   function timeout() {
     var body = document.body;
@@ -143,14 +145,14 @@
     }
     function tick() {
       var left = Math.round((deadline - Date.now()) / 1000);
-      if (left <= 0) {
+      if (left <= -GRACE_SECONDS) {
         clearInterval(ticker);
         // The server checks: signed out if nothing happened, back here if another tab was in use.
         window.location.assign(body.dataset.timedOutUrl);
         return;
       }
       if (left <= WARNING_SECONDS) {
-        var minutes = Math.max(1, Math.ceil(left / 60));
+        var minutes = Math.max(1, Math.ceil(Math.max(left, 0) / 60));
         var text = minutes === 1 ? message.dataset.templateOne : message.dataset.template.replace("{minutes}", minutes);
         if (banner.hidden || message.textContent !== text) { message.textContent = text; }
         banner.hidden = false;
