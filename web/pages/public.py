@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Response, g, redirect, request, url_for
 
 from vault import sessions as session_service
+from vault.errors import SessionExpired
+from vault.sessions import authenticate
 from web.pages.forms import SignInForm
 from web.pages.registry import blueprint, page
 from web.pages.rendering import render_page
-from vault.errors import SessionExpired
-from vault.sessions import authenticate
 from web.pipeline import LANGUAGE_COOKIE, Call, cookie_token, session_cookie_name
 
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
