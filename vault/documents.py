@@ -33,28 +33,12 @@ from vault.errors import (
     UnsupportedFile,
 )
 from vault.events import record_event
+from vault.kinds import DOCUMENT_KINDS
 from vault.media import MediaError, MediaLimits, UploadedFile, normalise_document
 from vault.models import Account, Document
 from vault.sessions import CurrentAccount
 from vault.settings import Limits
 
-# The French papers that open rights, in the order a person is most likely to look for them.
-DOCUMENT_KINDS = (
-    "carte_identite",
-    "passeport",
-    "titre_sejour",
-    "acte_naissance",
-    "livret_famille",
-    "carte_vitale",
-    "attestation_caf",
-    "attestation_domiciliation",
-    "avis_imposition",
-    "rib",
-    "bulletin_salaire",
-    "permis_conduire",
-    "certificat_medical",
-    "autre",
-)
 MAX_TITLE_LENGTH = 120
 SIZE_ERRORS = {"file_too_large", "document_too_large", "too_many_files"}
 

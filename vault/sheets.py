@@ -8,18 +8,18 @@ personal goes into the PDF's metadata (no title, subject, keywords, author or co
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-import json
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
-from importlib import resources
 from pathlib import Path
 
 import segno
 from fpdf import FPDF
 
 from vault.errors import InvalidInput
+from vault.i18n import N_, Translator
 
 # Debian's fonts-dejavu-core (or Fedora's and Arch's DejaVu folders): Unicode fonts for « — » and
 # Arabic. Without them the sheet falls back to the PDF core fonts (Latin only) and Arabic to French.
@@ -30,9 +30,31 @@ FONT_FILES = {("sans", ""): "DejaVuSans.ttf", ("sans", "B"): "DejaVuSans-Bold.tt
 CORE_FONTS = {"sans": "helvetica", "mono": "courier"}
 LANGUAGES = ("fr", "en", "ar")
 RIGHT_TO_LEFT = frozenset({"ar"})
-# Plain words in short sentences, one entry per language; translators edit the JSON file only.
-SHEET_TEXTS: dict[str, dict] = json.loads(
-    resources.files("vault.assets").joinpath("recovery_sheet.json").read_text(encoding="utf-8"))
+# Plain words in short sentences, translated through the catalogues like every page (English source).
+# The sheet says only what is true today: a lost phone is replaced by a code at sign-in; for a
+# forgotten password it sends the person to « I lost my access », whose page always says what works.
+SHEET_TEXTS = {
+    "title": N_("Consigne — my recovery sheet"),
+    "issued": N_("Sheet printed on %(date)s (day/month/year)"),
+    "username_label": N_("My username:"),
+    "address_label": N_("The address to sign in:"),
+    "scan_hint": N_("Or scan the square with a phone."),
+    "codes_title": N_("My recovery codes"),
+    "codes_hint": N_("Each code works only once. Cross out the box of a used code."),
+    "phone_title": N_("Lost your phone?"),
+    "phone_body": N_("Sign in with your password. When the code from your phone is asked, type one of these "
+                     "codes instead."),
+    "forgot_title": N_("Forgot your password? Lost this sheet?"),
+    "forgot_body": N_("On the site, choose this button: it says what to do. Or ask at the reception desk or "
+                      "your social worker."),
+    "safe_title": N_("Keep this sheet safe"),
+    "safe_body": N_("Keep this sheet safe, like a bank card. Do not take a photo of it with a shared phone."),
+    "password_note": N_("Your password is NOT on this sheet. Do not write it here."),
+    "or": N_("or"),
+}
+# The site's buttons the sheet draws: in the sheet's language, and in French too (the site opens in French).
+SIGN_IN_BUTTON = N_("Sign in")
+LOST_BUTTON = N_("I lost my access")
 
 MAX_CODES = 10  # two columns of five: what fits on the page at a readable size
 MAX_CODE_LENGTH = 24  # the longest code that fits a column at 12 pt: XXXXX-XXXXX-XXXXX-XXXXX
@@ -63,11 +85,12 @@ def available_sheet_languages() -> tuple[str, ...]:
 
 
 def render_recovery_sheet(*, username: str, sign_in_url: str, recovery_codes: Sequence[str],
-                          issued_on: date, language: str = "fr") -> bytes:
+                          issued_on: date, language: str = "fr", translator: Translator | None = None) -> bytes:
     """Return a one-page A4 PDF of the person's recovery sheet, built in memory only.
 
     ``language`` is "fr", "en" or "ar"; Arabic falls back to French on a machine that cannot shape
-    Arabic (see ``available_sheet_languages``). The password is never on the sheet.
+    Arabic (see ``available_sheet_languages``). The password is never on the sheet. ``translator``
+    is the application's (the catalogues are loaded once when none is given).
     """
     codes = _checked_codes(recovery_codes)
     if not username or len(username) > MAX_USERNAME_LENGTH or not username.isprintable():
@@ -78,8 +101,9 @@ def render_recovery_sheet(*, username: str, sign_in_url: str, recovery_codes: Se
         raise InvalidInput(field="language")
     if language not in available_sheet_languages():
         language = "fr"
+    texts = sheet_texts(translator or _catalogues(), language)
     for density in DENSITIES:
-        sheet = _Sheet(language, density)
+        sheet = _Sheet(language, density, texts)
         sheet.draw_header(issued_on)
         sheet.draw_identity(username, sign_in_url)
         sheet.draw_codes(codes)
@@ -89,6 +113,21 @@ def render_recovery_sheet(*, username: str, sign_in_url: str, recovery_codes: Se
     # Inputs are bounded and long values shrink to fit, so only over-long texts in the JSON get here:
     # fail loudly rather than hand out a sheet whose bottom lines are cut off.
     raise RuntimeError(f"the {language} recovery sheet texts do not fit on one page")
+
+
+def sheet_texts(translator: Translator, language: str) -> dict:
+    """The sheet's sentences in ``language``, and the labels of the buttons it draws."""
+    texts = {key: translator.translate(language, message) for key, message in SHEET_TEXTS.items()}
+    for key, message in (("sign_in_buttons", SIGN_IN_BUTTON), ("lost_buttons", LOST_BUTTON)):
+        labels = [translator.translate(language, message)]
+        french = translator.translate("fr", message)
+        texts[key] = labels if french in labels else [*labels, french]
+    return texts
+
+
+@functools.lru_cache(maxsize=1)
+def _catalogues() -> Translator:
+    return Translator.load()
 
 
 def _checked_codes(recovery_codes: Sequence[str]) -> list[str]:
@@ -130,9 +169,9 @@ class _SheetPdf(FPDF):
 class _Sheet:
     """Lays the page out top to bottom; ``self.y`` is where the next block starts, in mm."""
 
-    def __init__(self, language: str, density: float) -> None:
+    def __init__(self, language: str, density: float, texts: dict) -> None:
         self.language = language
-        self.texts = SHEET_TEXTS[language]
+        self.texts = texts
         self.rtl = language in RIGHT_TO_LEFT
         self.scale = ARABIC_SCALE if self.rtl else 1.0
         self.density = density
@@ -213,7 +252,7 @@ class _Sheet:
     def draw_header(self, issued_on: date) -> None:
         self._paragraph(MARGIN, CONTENT_WIDTH, self.texts["title"], TITLE_PT, "B")
         self._gap(1)
-        issued = self.texts["issued"].format(date=issued_on.strftime("%d/%m/%Y"))
+        issued = self.texts["issued"] % {"date": issued_on.strftime("%d/%m/%Y")}
         self._paragraph(MARGIN, CONTENT_WIDTH, issued, BODY_PT)
         self._gap(2)
         self.pdf.set_line_width(0.8)
@@ -264,10 +303,9 @@ class _Sheet:
 
     def draw_instructions(self) -> None:
         texts = self.texts
-        self._section(_draw_lost_phone, texts["lost_title"], texts["lost_body"], buttons=texts["buttons"])
-        self._section(_draw_padlock, texts["safe_title"], texts["safe_body"], texts["password_note"])
-        self._section(_draw_person_asking, texts["help_title"], texts["new_sheet_body"], texts["help_body"],
-                      gap_after=0)
+        self._section(_draw_lost_phone, texts["phone_title"], texts["phone_body"], buttons=texts["sign_in_buttons"])
+        self._section(_draw_person_asking, texts["forgot_title"], texts["forgot_body"], buttons=texts["lost_buttons"])
+        self._section(_draw_padlock, texts["safe_title"], texts["safe_body"], texts["password_note"], gap_after=0)
 
     def _section(self, pictogram: Callable[[FPDF, float, float, float], None], title: str, body: str,
                  emphasis: str | None = None, buttons: Sequence[str] = (), gap_after: float = 6) -> None:

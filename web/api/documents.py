@@ -8,6 +8,7 @@ from flask import Response, request, stream_with_context
 
 from vault import documents as document_service
 from vault.errors import InvalidInput
+from vault.kinds import KINDS
 from vault.media import UploadedFile
 from web.api.registry import Call, endpoint
 from web.api.schemas import (
@@ -34,11 +35,9 @@ def as_output(view: document_service.DocumentView) -> DocumentOut:
 @endpoint("GET", "/document-kinds", summary="The kinds of papers, with their names in the request's language",
           tag="documents", response=DocumentKinds, auth="none")
 def document_kinds(call: Call) -> DocumentKinds:
-    from web.kinds import KIND_LABELS
-
     translate = call.services.translator.translate
-    return DocumentKinds(items=[DocumentKindLabel(kind=kind, label=translate(call.language, KIND_LABELS[kind]))
-                                for kind in document_service.DOCUMENT_KINDS])
+    return DocumentKinds(items=[DocumentKindLabel(kind=kind.code, label=translate(call.language, kind.label))
+                                for kind in KINDS])
 
 
 @endpoint("POST", "/documents", summary="Add a paper: one or several files become its pages, in order",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import FieldList, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -12,3 +12,30 @@ class SignInForm(FlaskForm):
     password = PasswordField(validators=[DataRequired(), Length(max=1024)])
     otp = StringField(validators=[Optional(), Length(max=16)])
     recovery_code = StringField(validators=[Optional(), Length(max=64)])
+
+
+# --- the person's pages (enrolment, papers). Rules beyond "present and not absurdly long" live in the
+# vault services, whose errors come back in words through call.on_error (web/pages/problems.py).
+class EnrolForm(FlaskForm):
+    username = StringField(validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(validators=[DataRequired(), Length(max=1024)])
+
+
+class RecoverySheetForm(FlaskForm):
+    """The codes come back from the page that showed them (POSTed, never in a URL) to print the sheet."""
+
+    code = FieldList(StringField(validators=[Length(max=64)]), min_entries=0, max_entries=10)
+
+
+class PaperDetailsForm(FlaskForm):
+    """Kind, title and expiry date: the fields of a new paper and of « change the details »."""
+
+    kind = StringField(validators=[DataRequired(), Length(max=40)])
+    title = StringField(validators=[Optional(), Length(max=400)])
+    expires_on_day = StringField(validators=[Optional(), Length(max=4)])
+    expires_on_month = StringField(validators=[Optional(), Length(max=4)])
+    expires_on_year = StringField(validators=[Optional(), Length(max=8)])
+
+
+class ConfirmForm(FlaskForm):
+    """A form whose only field is the CSRF token (delete, sign out)."""

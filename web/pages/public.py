@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Response, g, redirect, request, url_for
 
 from vault import sessions as session_service
+from vault.errors import SessionExpired
+from vault.sessions import authenticate
 from web.pages.forms import SignInForm
 from web.pages.registry import blueprint, page
 from web.pages.rendering import render_page
-from web.pipeline import LANGUAGE_COOKIE, Call, session_cookie_name
+from web.pipeline import LANGUAGE_COOKIE, Call, cookie_token, session_cookie_name
 
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
@@ -25,6 +27,16 @@ def remember_language(response: Response) -> Response:
 
 @page("/", auth="none")
 def welcome(call: Call):
+    # A public page: a stale or expired cookie must never keep anyone out, so the cookie is only
+    # looked at softly, to offer « my papers » instead of « sign in » to someone signed in.
+    token = cookie_token(call.services)
+    if token is not None:
+        try:
+            g.current = authenticate(call.session, token=token, timeouts=call.services.settings.timeouts,
+                                     now=call.now)
+            g.idle_seconds = g.current.session.idle_seconds
+        except SessionExpired:
+            g.current = None
     return render_page("welcome.html")
 
 
@@ -61,7 +73,7 @@ def signed_out(call: Call):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to somebody else's page."""
+    """Only a path on this site: never an open redirect to somebody else's page. By default, my papers."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("pages.welcome")
+    return url_for("pages.home")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 
-from flask import Blueprint
+from flask import Blueprint, g
 
 from web.pipeline import PAGES, run
 
@@ -19,12 +19,20 @@ def page(path: str, *, methods: Iterable[str] = ("GET",), auth: str = "required"
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def handle(**path_params):
-            return run(PAGES, auth, view, path_params)
+            return run(PAGES, auth, functools.partial(_remember_idle_time_out, view), path_params)
 
         blueprint.add_url_rule(path, endpoint=name or view.__name__, view_func=handle, methods=list(methods))
         return view
 
     return decorate
+
+
+def _remember_idle_time_out(view: Callable, call, **path_params):
+    # Read while the session row is loaded: an error page is rendered after the transaction has been
+    # rolled back, when the row can no longer be read, and it still says and acts on the time-out.
+    if call.current is not None:
+        g.idle_seconds = call.current.session.idle_seconds
+    return view(call, **path_params)
 
 
 __all__ = ["blueprint", "page"]
