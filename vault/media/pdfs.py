@@ -20,6 +20,7 @@ from PIL import Image
 from vault.media.images import DECODE_ERRORS, encode_jpeg, open_image
 from vault.media.jpeg_markers import strip_jpeg_metadata
 from vault.media.limits import MediaLimits
+from vault.media.links import is_safe_named_action, is_safe_uri
 from vault.media.refusals import CorruptFile, EncryptedPdf, PdfTooComplex, TooManyPages
 from vault.media.sniffing import PDF
 from vault.media.thumbnails import PDF_ERRORS, make_page_thumbnail, make_thumbnail
@@ -39,7 +40,6 @@ SAFE_ANNOTATION_SUBTYPES = frozenset({
     "/Link", "/Text", "/FreeText", "/Line", "/Square", "/Circle", "/Polygon", "/PolyLine", "/Highlight",
     "/Underline", "/Squiggly", "/StrikeOut", "/Stamp", "/Caret", "/Ink", "/Popup", "/Redact", "/Watermark"})
 SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named"})
-SAFE_URI_PREFIXES = ("http://", "https://", "mailto:", "tel:")
 ACTION_KEYS = frozenset({"/Type", "/S", "/Next", "/D", "/SD", "/URI", "/IsMap", "/N"})
 MAX_ACTION_CHAIN = 8
 # Streams under these filters are not JPEGs. DCTDecode streams are, and so may be streams under a filter
@@ -215,8 +215,11 @@ def trim_annotation(annotation: pikepdf.Object) -> bool:
         return False
     if str(annotation.get("/Subtype", "")) not in SAFE_ANNOTATION_SUBTYPES:
         return False
-    if "/AA" in annotation:
-        del annotation["/AA"]  # "additional actions" (on hover, on focus…) are only ever scripts here
+    for key in ("/AA", "/PA"):
+        # "Additional actions" (on hover, on focus…) are only ever scripts here; /PA holds a link's former
+        # URI action (Web Capture), which an editor can turn back on, unchecked.
+        if key in annotation:
+            del annotation[key]
     action = annotation.get("/A")
     return action is None or trim_action(action)
 
@@ -232,8 +235,10 @@ def trim_action(action: pikepdf.Object) -> bool:
         kind = str(current.get("/S", ""))
         if kind not in SAFE_ACTIONS:
             return False
-        if kind == "/URI" and not str(current.get("/URI", "")).strip().lower().startswith(SAFE_URI_PREFIXES):
-            return False  # javascript:, file:, smb: … links
+        if kind == "/URI" and not is_safe_uri(current.get("/URI")):
+            return False  # javascript:, file:, smb: … links, and anything a reader could read another way
+        if kind == "/Named" and not is_safe_named_action(current.get("/N")):
+            return False
         for key in list(current.keys()):
             if key not in ACTION_KEYS:
                 del current[key]  # nothing a reader would run, but nothing we need either
