@@ -103,7 +103,7 @@ def vault_error(error: VaultError) -> Response:
             return redirect
     details = {key: value for key, value in error.details.items() if key in PUBLIC_DETAILS}
     response = answer(status, error.code, type(error).message, **details)
-    if status == 429:
+    if status == 429 or "retry_after_seconds" in error.details:  # 503 uploads_busy too
         response.headers["Retry-After"] = str(error.details.get("retry_after_seconds", 60))
     if status == 401 and is_api_request():
         response.headers["WWW-Authenticate"] = 'Bearer realm="consigne"'
