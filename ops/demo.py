@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from storage import open_blob_store
 from vault import accounts, documents
+from vault.capacity import WorkGate
 from vault.db import UnitOfWork, make_engine, make_session_factory, migrate
+from vault.errors import UploadsBusy
 from vault.keys import KeyConfig, seal_app_secret, unseal_app_secret
 from vault.media import UploadedFile
 from vault.models import Account, Organisation
@@ -88,10 +90,16 @@ def _add_specimen_papers(uow: UnitOfWork, person: Account, keys: KeyConfig, sett
          [("domiciliation.pdf", render_specimen_pdf("attestation_domiciliation", name=name))], date(now.year + 1, 1, 31)),
         ("attestation_caf", "Attestation CAF", [("caf.pdf", render_specimen_pdf("attestation_caf", name=name))], None),
     ]
-    for kind, title, files, expires_on in papers:
-        documents.add_document(uow, current=current, files=[UploadedFile(data=data, filename=filename)
-                                                            for filename, data in files],
-                               kind=kind, title=title, expires_on=expires_on, limits=settings.limits, now=now)
+    # One paper at a time: the gate's single slot never makes anyone wait here.
+    gate = WorkGate("media", slots=1, wait_seconds=0, busy_error=UploadsBusy)
+    try:
+        for kind, title, files, expires_on in papers:
+            documents.add_document(uow, current=current, files=[UploadedFile(data=data, filename=filename)
+                                                                for filename, data in files],
+                                   kind=kind, title=title, expires_on=expires_on, limits=settings.limits,
+                                   now=now, gate=gate)
+    finally:
+        gate.close()
 
 
 def _instructions(settings: Settings) -> str:

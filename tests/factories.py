@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import BlobStore, open_blob_store
 from vault import accounts, documents, sessions
+from vault.capacity import Gates
 from vault.db import UnitOfWork, make_engine, make_session_factory
 from vault.documents import DocumentView
 from vault.keys import KeyConfig
@@ -47,6 +48,7 @@ class Services:
     session_factory: sessionmaker[Session]
     store: BlobStore
     keys: KeyConfig
+    gates: Gates
     clock: object  # a callable giving the current aware datetime (tests.conftest.FakeClock)
 
     @property
@@ -71,6 +73,7 @@ class Services:
         return sessions.authenticate(session, token=token, timeouts=self.settings.timeouts, now=self.now)
 
     def close(self) -> None:
+        self.gates.close()
         self.engine.dispose()
 
 
@@ -82,6 +85,7 @@ def build_services(settings: Settings, clock) -> Services:
         session_factory=make_session_factory(engine),
         store=open_blob_store(settings.storage_url),
         keys=KeyConfig(peppers=settings.peppers, app_keys=settings.app_keys, password_kdf=settings.kdf),
+        gates=Gates.from_capacity(settings.capacity),
         clock=clock,
     )
 
@@ -145,7 +149,8 @@ def make_document(services: Services, person: PersonMade, *, kind: str = "carte_
     with services.transaction() as uow:
         current = services.current(uow.session, person.token)
         return documents.add_document(uow, current=current, files=files or [photo_file()], kind=kind, title=title,
-                                      expires_on=expires_on, limits=services.settings.limits, now=services.now)
+                                      expires_on=expires_on, limits=services.settings.limits, now=services.now,
+                                      gate=services.gates.media)
 
 
 def photo_file(colour: tuple[int, int, int] = (200, 60, 40), size: tuple[int, int] = (160, 100),

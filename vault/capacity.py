@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from vault.errors import VaultError
+from vault.errors import SignInBusy, UploadsBusy, VaultError
 
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
@@ -67,6 +67,16 @@ class Gates:
 
     kdf: WorkGate
     media: WorkGate
+
+    @classmethod
+    def from_capacity(cls, capacity) -> Gates:
+        """The gates ``settings.capacity`` (vault.settings.Capacity) describes."""
+        return cls(
+            kdf=WorkGate("kdf", slots=capacity.kdf_slots, wait_seconds=capacity.kdf_wait_seconds,
+                         busy_error=SignInBusy),
+            media=WorkGate("media", slots=capacity.media_slots, wait_seconds=capacity.media_wait_seconds,
+                           busy_error=UploadsBusy),
+        )
 
     def close(self) -> None:
         self.kdf.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import BinaryIO, Sequence
@@ -21,12 +22,14 @@ from crypto import age
 from crypto.errors import CryptoError
 from storage import new_blob_name
 from storage.errors import BlobNotFound, StorageError
+from vault.capacity import WorkGate
 from vault.db import UnitOfWork, lock_row
 from vault.errors import (
     DocumentNotFound,
     FileTooLarge,
     InvalidInput,
     NotAllowed,
+    PictureTooLarge,
     QuotaExceeded,
     StorageFailed,
     UnknownDocumentKind,
@@ -34,7 +37,7 @@ from vault.errors import (
 )
 from vault.events import record_event
 from vault.kinds import DOCUMENT_KINDS
-from vault.media import MediaError, MediaLimits, UploadedFile, normalise_document
+from vault.media import MediaError, MediaLimits, NormalisedDocument, UploadedFile, normalise_document
 from vault.models import Account, Document
 from vault.sessions import CurrentAccount
 from vault.settings import Limits
@@ -59,18 +62,28 @@ class DocumentView:
 
 
 def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: Sequence[UploadedFile], kind: str,
-                 title: str | None, expires_on: date | None, limits: Limits, now: datetime) -> DocumentView:
-    """Clean, encrypt and store a new paper in the current person's vault."""
+                 title: str | None, expires_on: date | None, limits: Limits, now: datetime,
+                 gate: WorkGate) -> DocumentView:
+    """Clean, encrypt and store a new paper in the current person's vault.
+
+    The cleaning (decoding photos and PDFs, the memory-heavy part) runs through ``gate``, the process's
+    media work gate: at most its number of slots at once, then UploadsBusy, so that parallel uploads
+    cannot add up to gigabytes.
+    """
     owner = _require_person(current)
     kind = check_kind(kind)
     title = check_title(title)
     if len(files) > limits.max_files_per_document:
         raise FileTooLarge(reason="too_many_files", maximum=limits.max_files_per_document)
     session = uow.session
-    used = stored_bytes(session, owner.id)
+    # No autoflush: a pending change of the request (the session's idle deadline) would be written now,
+    # and its row lock (on SQLite, the whole database's write lock) held through the cleaning and the
+    # upload to storage. Writes wait for the short locked part at the end.
+    with session.no_autoflush:
+        used = stored_bytes(session, owner.id)
     if used >= limits.quota_bytes:  # already full: refuse before any work (re-checked under the lock)
         raise QuotaExceeded(used=used, quota=limits.quota_bytes)
-    normalised = _normalise(files, limits)
+    normalised = _normalise(files, limits, gate)
     recipient = age.X25519Recipient.from_string(owner.public_key)
     # Encrypt and store first, then take the owner's lock only for the quota check and the insert: the
     # lock is held for milliseconds, not for the whole upload. Over the quota, the blobs just written
@@ -210,15 +223,20 @@ def _looks_like_id(value: str) -> bool:
     return isinstance(value, str) and len(value) == 36 and all(c in "0123456789abcdef-" for c in value)
 
 
-def _normalise(files: Sequence[UploadedFile], limits: Limits):
+def _normalise(files: Sequence[UploadedFile], limits: Limits, gate: WorkGate) -> NormalisedDocument:
     media_limits = MediaLimits(max_file_bytes=limits.max_file_bytes, max_document_bytes=limits.max_document_bytes,
                                max_files=limits.max_files_per_document)
     try:
-        return normalise_document(files, limits=media_limits)
+        return gate.run(normalise_document, files, limits=media_limits)
     except MediaError as error:
+        # The error's frames still hold what was decoded before the refusal: free it now, not when the
+        # answer has been sent, so the gate's bound on memory holds once its slot is given back.
+        traceback.clear_frames(error.__traceback__)
         details = {"reason": error.code, "file_index": error.file_index}
         if error.code in SIZE_ERRORS:
             raise FileTooLarge(**details) from None
+        if error.code == "image_too_large":
+            raise PictureTooLarge(**details) from None
         raise UnsupportedFile(**details) from None
 
 

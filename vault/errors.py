@@ -71,6 +71,13 @@ class UnsupportedFile(InvalidInput):
     message = N_("This file cannot be kept.")
 
 
+class PictureTooLarge(UnsupportedFile):
+    """A picture that would take more memory to decode than one upload may (a JPEG is reduced first)."""
+
+    message = N_("This picture has too many pixels to be read here. Send it as a JPEG, or take the photo "
+                 "again at a lower resolution.")
+
+
 class FileTooLarge(VaultError):
     code = "file_too_large"
     category = "too_large"

@@ -15,10 +15,9 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from storage import BlobStore, open_blob_store
-from vault.capacity import Gates, WorkGate
+from vault.capacity import Gates
 from vault.db import make_engine, make_session_factory, require_current_schema
 from vault.i18n import Translator
-from vault.errors import SignInBusy, UploadsBusy
 from vault.keys import KeyConfig
 from vault.settings import Settings, load_settings
 
@@ -84,7 +83,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         keys=KeyConfig(peppers=settings.peppers, app_keys=settings.app_keys, password_kdf=settings.kdf),
         translator=Translator.load(),
         clock=clock,
-        gates=make_gates(settings),
+        gates=Gates.from_capacity(settings.capacity),
     )
     app.extensions["consigne_engine"] = engine
 
@@ -129,15 +128,6 @@ PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src
                "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
                "base-uri 'none'; manifest-src 'self'")
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
-
-
-def make_gates(settings: Settings) -> Gates:
-    capacity = settings.capacity
-    return Gates(
-        kdf=WorkGate("kdf", slots=capacity.kdf_slots, wait_seconds=capacity.kdf_wait_seconds, busy_error=SignInBusy),
-        media=WorkGate("media", slots=capacity.media_slots, wait_seconds=capacity.media_wait_seconds,
-                       busy_error=UploadsBusy),
-    )
 
 
 def _flask_secret(settings: Settings) -> bytes:

@@ -307,3 +307,40 @@ def broken_pdf() -> bytes:
 
 def text_named_pdf() -> bytes:
     return b"Bonjour, ceci est un texte et pas un PDF.\n"
+
+
+def noise_jpeg(width: int, height: int, *, exif: bool = False, seed: int = 0, **options) -> bytes:
+    """A JPEG of random pixels: as large as a JPEG of that size gets (a stand-in for a dense scan)."""
+    pixels = random.Random(seed).randbytes(width * height * 3)
+    output = io.BytesIO()
+    extra = {"exif": gps_exif().tobytes()} if exif else {}
+    picture = Image.frombytes("RGB", (width, height), pixels)
+    picture.save(output, format="JPEG", quality=80, **extra, **options)
+    return output.getvalue()
+
+
+def scanned_pdf_of_size(size: int, *, exif: bool = False) -> bytes:
+    """A PDF of about ``size`` bytes: A4 pages at 150 dpi, each holding its own JPEG (~1.4 MB) as a
+    scanner writes it, or as a phone app does, camera EXIF included, when ``exif``."""
+    page_jpeg = noise_jpeg(1240, 1754, exif=exif)
+    pdf = pikepdf.new()
+    for number in range(max(1, round(size / len(page_jpeg)))):
+        data = bytearray(page_jpeg)
+        data[-3] = number % 256  # a different stream on every page, as in a real scan
+        picture = pikepdf.Stream(pdf, bytes(data), Type=Name.XObject, Subtype=Name.Image, Width=1240,
+                                 Height=1754, ColorSpace=Name.DeviceRGB, BitsPerComponent=8, Filter=Name.DCTDecode)
+        page = pdf.add_blank_page(page_size=(595, 842))
+        page.Resources = Dictionary(XObject=Dictionary(Im0=picture))
+        page.Contents = pikepdf.Stream(pdf, b"q 595 0 0 842 0 0 cm /Im0 Do Q")
+    return _saved(pdf)
+
+
+def hostile_jpeg(width: int = 6300, height: int = 6300, *, progressive: bool = False, **options) -> bytes:
+    """A few hundred bytes of JPEG whose frame declares width × height: libjpeg fills in the missing data,
+    so decoding it at full size costs what a real photo of that size would."""
+    output = io.BytesIO()
+    photo(16, 16).save(output, format="JPEG", quality=90, progressive=progressive, **options)
+    data = bytearray(output.getvalue())
+    frame = data.find(b"\xff\xc2" if progressive else b"\xff\xc0")
+    data[frame + 5:frame + 9] = struct.pack(">HH", height, width)
+    return bytes(data)

@@ -139,7 +139,8 @@ def test_staff_have_no_vault_of_their_own(services):
         for kind in ("autre", "grimoire"):  # refused as staff first, whatever the kind
             with pytest.raises(NotAllowed):
                 documents.add_document(uow, current=current, files=[photo_file()], kind=kind, title=None,
-                                       expires_on=None, limits=services.settings.limits, now=services.now)
+                                       expires_on=None, limits=services.settings.limits, now=services.now,
+                                       gate=services.gates.media)
         with pytest.raises(NotAllowed):
             documents.get_document(uow.session, current=current, document_id=hers.id)
     assert counts(services)[0] == 1
@@ -168,7 +169,8 @@ def test_over_quota_the_blobs_just_written_are_deleted(services):
     with pytest.raises(QuotaExceeded), services.transaction() as uow:
         current = services.current(uow.session, amina.token)
         documents.add_document(uow, current=current, files=[photo_file((0, 0, 255))], kind="autre", title=None,
-                               expires_on=None, limits=tight, now=services.now + timedelta(seconds=1))
+                               expires_on=None, limits=tight, now=services.now + timedelta(seconds=1),
+                               gate=services.gates.media)
     assert counts(services) == before
     assert first.id
 

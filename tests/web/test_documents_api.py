@@ -196,3 +196,55 @@ def test_uploads_are_never_spooled_to_temporary_files(api, client, monkeypatch):
     created = api.upload(person, [(big_photo, "photo.png")])
     assert created.status_code == 201
     assert created_files == []
+
+
+def test_decoding_waits_for_a_media_slot_then_answers_busy_with_retry_after(settings, clock, api):
+    import threading
+    from dataclasses import replace
+
+    from web.app import create_app
+
+    # Given an application whose one media slot is taken by a long decode, with a 1-second wait
+    settings = replace(settings, capacity=replace(settings.capacity, media_slots=1, media_wait_seconds=1))
+    app = create_app(settings, clock=clock)
+    client = app.test_client()
+    api.client, api.app = client, app
+    person = api.person()
+    gate = app.extensions["consigne"].gates.media
+    started, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=lambda: gate.run(lambda: (started.set(), release.wait(60))))
+    holder.start()
+    try:
+        assert started.wait(10)
+        # When a paper is uploaded meanwhile
+        busy = client.post("/api/v1/documents", headers=person.auth | {"Accept-Language": "en"},
+                           data={"kind": "autre", "file": [(io.BytesIO(samples.jpeg_with_gps()), "a.jpg")]},
+                           content_type="multipart/form-data")
+    finally:
+        release.set()
+        holder.join(10)
+    # Then it is told to come back, in words, with nothing stored
+    assert busy.status_code == 503 and busy.get_json()["code"] == "uploads_busy"
+    assert busy.headers["Retry-After"] == "1"
+    assert busy.get_json()["title"].startswith("Many papers are being added right now.")
+    assert api.document_rows() == 0 and api.blobs() == []
+    # And once the slot is free, the same upload goes through
+    assert api.upload(person, [(samples.jpeg_with_gps(), "a.jpg")]).status_code == 201
+
+
+def test_a_picture_over_the_decoding_budget_is_refused_in_words_and_a_huge_jpeg_is_reduced(api, client):
+    person = api.person()
+    bomb = samples.png_bomb(6000, 6000)
+    refused = client.post("/api/v1/documents", headers=person.auth | {"Accept-Language": "en"},
+                          data={"kind": "autre", "file": [(io.BytesIO(bomb), "scan.png")]},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 415
+    body = refused.get_json()
+    assert (body["code"], body["reason"], body["file_index"]) == ("unsupported_file", "image_too_large", 0)
+    assert body["title"].startswith("This picture has too many pixels to be read here.")
+    assert api.document_rows() == 0 and api.blobs() == []
+    # A JPEG is reduced instead: the 821-byte one declaring 6300×6300 is kept at half size
+    kept = api.upload(person, [(samples.hostile_jpeg(6300, 6300), "photo.jpg")])
+    assert kept.status_code == 201
+    content = client.get(f"/api/v1/documents/{kept.get_json()['id']}/content", headers=person.auth)
+    assert Image.open(io.BytesIO(content.data)).size == (3150, 3150)

@@ -33,10 +33,11 @@ from vault.media.refusals import (
     TooManyPages,
     UnsupportedFileType,
 )
-from vault.media.sniffing import PDF, sniff_kind
+from vault.media.sniffing import PDF, PNG, WEBP, sniff_kind
 from vault.media.thumbnails import THUMBNAIL_TYPE, make_placeholder_thumbnail, make_thumbnail
 
 DEFAULT_LIMITS = MediaLimits()
+KINDS_WITH_ALPHA = frozenset({PNG, WEBP})  # kept in their own format; the others are stored as JPEG
 
 __all__ = [
     "CorruptFile", "DocumentTooLarge", "EncryptedPdf", "FileTooLarge", "ImageTooLarge", "MediaError",
@@ -73,7 +74,8 @@ def normalise_document(files: Sequence[UploadedFile], *,
     _check_sizes(files, limits)
     kinds = [_recognise(upload.data, index) for index, upload in enumerate(files)]
     if len(files) == 1 and kinds[0] != PDF:
-        image = open_image(files[0].data, kinds[0], 0, limits)
+        # Photos stored as JPEG lose their transparency anyway: flattened while decoding, at no extra cost.
+        image = open_image(files[0].data, kinds[0], 0, limits, keep_alpha=kinds[0] in KINDS_WITH_ALPHA)
         content, content_type = encode_image(image, kinds[0])
         return NormalisedDocument(content, content_type, 1, make_thumbnail(image))
     parts = [(upload.data, kind) for upload, kind in zip(files, kinds, strict=True)]

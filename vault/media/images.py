@@ -1,7 +1,8 @@
 """Photos decoded safely, turned upright, stripped of every piece of metadata, and re-encoded.
 
 Only Pillow is used, always on BytesIO. Pillow's global MAX_IMAGE_PIXELS is neither changed nor relied
-on: the size declared in the header is checked against our limits before any pixel is decoded.
+on: what decoding the size declared in the header will cost is checked against the memory budget
+(``budget.py``) before any pixel is decoded, and a large JPEG is decoded at a reduced scale.
 Colour choice: an embedded ICC profile is converted to sRGB and then dropped (profiles carry device and
 vendor names; sRGB is what every viewer assumes when there is none). HEIF "nclx" colour descriptions are
 ignored: the pixels are kept as decoded.
@@ -15,6 +16,7 @@ import struct
 from PIL import Image, ImageCms, ImageOps
 from pillow_heif import register_heif_opener
 
+from vault.media.budget import plan_decoding
 from vault.media.limits import MediaLimits
 from vault.media.refusals import CorruptFile, ImageTooLarge, UnsupportedFileType
 from vault.media.sniffing import HEIF, JPEG, PNG, WEBP
@@ -30,19 +32,24 @@ ICC_CONVERTIBLE_MODES = {"RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB"}
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, RuntimeError, struct.error, IndexError,
                  KeyError, TypeError, ZeroDivisionError)
 BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+SIXTEEN_TO_EIGHT_BITS = [round(value / 257) for value in range(65536)]
 
 register_heif_opener()  # adds the HEIF format to Pillow; it changes nothing for other formats
 
 
-def check_dimensions(size: tuple[int, int], limits: MediaLimits) -> bool:
-    """True when a declared width × height is within the limits (and not empty)."""
+def check_sides(size: tuple[int, int], limits: MediaLimits) -> bool:
+    """True when a declared width and height are each within the limits (and not empty)."""
     width, height = size
-    return (1 <= width <= limits.max_side and 1 <= height <= limits.max_side
-            and width * height <= limits.max_pixels)
+    return 1 <= width <= limits.max_side and 1 <= height <= limits.max_side
 
 
-def open_image(data: bytes, kind: str, index: int, limits: MediaLimits) -> Image.Image:
-    """Decode a photo after checking its declared size; upright, sRGB, no metadata at all."""
+def open_image(data: bytes, kind: str, index: int, limits: MediaLimits, *,
+               keep_alpha: bool = True) -> Image.Image:
+    """Decode a photo within the memory budget; upright, sRGB, no metadata at all.
+
+    ``keep_alpha`` False flattens transparency onto white at full size (for a photo stored as JPEG),
+    so that encoding it adds no third picture.
+    """
     try:
         # formats= keeps Pillow to the type recognised from the magic bytes: no other decoder is tried.
         image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[kind]])
@@ -50,20 +57,44 @@ def open_image(data: bytes, kind: str, index: int, limits: MediaLimits) -> Image
         raise ImageTooLarge(index) from None
     except DECODE_ERRORS:
         raise CorruptFile(index) from None
-    if not check_dimensions(image.size, limits):
+    if not check_sides(image.size, limits):
         raise ImageTooLarge(index)
     if getattr(image, "n_frames", 1) > 1 and image.format not in MULTI_PICTURE_FORMATS:
         raise UnsupportedFileType(index)
+    plan = plan_decoding(image, kind, data, limits.max_decoded_bytes)
+    if plan is None:
+        raise ImageTooLarge(index)
+    if not reduce_before_decoding(image, plan.scale):
+        raise ImageTooLarge(index)
     try:
         image.load()  # the current frame only: the primary picture of an MPO or HEIF file
     except BOMB_ERRORS:
         raise ImageTooLarge(index) from None
     except DECODE_ERRORS:
         raise CorruptFile(index) from None
-    # Each step replaces ``image`` so that at most two full-size copies are alive at any time.
+    # Each step may make a new picture from the one before, and ``image`` is rebound at once so that the
+    # one before is freed: at most two full-size pictures are alive at any time (budget.COPIES). A step
+    # never keeps its input alive beyond its own work.
     image = make_upright(image)
     image = convert_to_srgb(image)
+    image = normalise_mode(image)
+    if not keep_alpha:
+        image = flatten_alpha(image)
     return clean_pixels(image)
+
+
+def reduce_before_decoding(image: Image.Image, scale: int) -> bool:
+    """Have libjpeg decode an opened JPEG straight at 1/``scale`` of its size; False if it would not.
+
+    Pillow picks the largest scale whose result is at least the size asked for, so the size asked is
+    rounded down; its result is checked, because decoding at full size is exactly what must not happen.
+    """
+    if scale == 1:
+        return True
+    width, height = image.size
+    expected = (-(-width // scale), -(-height // scale))
+    image.draft(image.mode, (max(1, width // scale), max(1, height // scale)))
+    return image.size == expected
 
 
 def make_upright(image: Image.Image) -> Image.Image:
@@ -97,8 +128,10 @@ def normalise_mode(image: Image.Image) -> Image.Image:
     if mode == "1":
         return image.convert("L")
     if mode.startswith("I"):
-        # 16-bit scans: Pillow's direct conversion to L clips (almost everything turns white), so scale.
-        return image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+        # 16-bit scans: Pillow's direct conversion to L clips (almost everything turns white), so scale,
+        # through a table straight into L: one 32-bit picture at a time, never two.
+        wide = image if mode == "I" else image.convert("I")
+        return wide.point(SIXTEEN_TO_EIGHT_BITS, "L")
     if mode == "P":
         return image.convert("RGBA" if "transparency" in image.info else "RGB")
     if "A" in image.getbands() or mode in ("RGBa", "La"):
@@ -107,7 +140,10 @@ def normalise_mode(image: Image.Image) -> Image.Image:
 
 
 def clean_pixels(image: Image.Image) -> Image.Image:
-    """A fresh image holding pixels only: no info dict, EXIF, XMP, ICC, text chunks or comments."""
+    """A fresh image holding pixels only: no info dict, EXIF, XMP, ICC, text chunks or comments.
+
+    Give it a picture already through ``normalise_mode`` to keep to two pictures at once.
+    """
     image = normalise_mode(image)
     clean = Image.new(image.mode, image.size)
     clean.paste(image)
@@ -122,7 +158,7 @@ def flatten_alpha(image: Image.Image) -> Image.Image:
     if image.mode != "RGBA":
         return image
     background = Image.new("RGB", image.size, "white")
-    background.paste(image, mask=image.getchannel("A"))
+    background.paste(image, mask=image)  # an RGBA mask means its alpha band: no copy of the channel
     return background
 
 

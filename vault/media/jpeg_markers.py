@@ -1,7 +1,8 @@
-"""Metadata segments cut out of a JPEG without decoding it (for JPEGs embedded in uploaded PDFs).
+"""JPEG structure read without decoding: metadata segments cut out, and how a picture will be decoded.
 
 Scanning apps often put the camera's JPEG, EXIF and GPS included, straight into the PDF. Re-encoding
 every such picture would cost quality and time; dropping the segments that carry metadata is lossless.
+How the first scan is sent tells what libjpeg will hold in memory to decode it (see ``budget.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
 # APP0 is the JFIF header; APP14 is Adobe's colour-transform flag, without which CMYK/RGB scans decode
 # with wrong colours. Every other APPn (EXIF, XMP, ICC, MPF, IPTC/Photoshop…) and comments go.
 KEPT_APP_MARKERS = frozenset({APP0, APP14})
+# Start-of-frame markers (SOF0…SOF15, which share their range with DHT, JPG and DAC), and those of
+# sequential frames: baseline, extended, and sequential with arithmetic coding.
+FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+SEQUENTIAL_FRAMES = frozenset({0xC0, 0xC1, 0xC9})
 
 
 def strip_jpeg_metadata(data: bytes) -> bytes | None:
@@ -22,11 +27,12 @@ def strip_jpeg_metadata(data: bytes) -> bytes | None:
     an MPO file, with its own EXIF). Like libjpeg, stray bytes between segments are skipped. Metadata
     lives before the first scan: once past it, damage further on only means the rest is copied as it
     is; damage before it (a header no decoder can read) means the picture is cut there. None when the
-    bytes do not even start like a JPEG.
+    bytes do not even start like a JPEG; ``data`` itself (no copy) when there is nothing to cut.
     """
     if not data.startswith(b"\xff\xd8"):
         return None
-    kept = [b"\xff\xd8"]
+    view = memoryview(data)  # the parts kept are views: the picture is copied once, when joined
+    kept = [view[:2]]
     position, length, scanned = 2, len(data), False
     while position + 1 < length:
         if data[position] != 0xFF:
@@ -40,28 +46,64 @@ def strip_jpeg_metadata(data: bytes) -> bytes | None:
             position += 1
             continue
         if marker == EOI:
-            kept.append(b"\xff\xd9")
-            return b"".join(kept)
+            kept.append(view[position:position + 2])
+            return _joined(data, kept)
         if marker in STANDALONE_MARKERS:
-            kept.append(data[position:position + 2])
+            kept.append(view[position:position + 2])
             position += 2
             continue
         end = _segment_end(data, position) if marker not in (0x00, SOI) else None
         if end is None:
             break
         if not _holds_metadata(marker):
-            kept.append(data[position:end])
+            kept.append(view[position:end])
         position = end
         if marker == SOS:
             scanned = True
             scan_end = _find_scan_end(data, position)
             if scan_end is None:
                 break
-            kept.append(data[position:scan_end])
+            kept.append(view[position:scan_end])
             position = scan_end
     if scanned:
-        kept.append(data[position:])
+        kept.append(view[position:])
+    return _joined(data, kept)
+
+
+def _joined(data: bytes, kept: list[memoryview]) -> bytes:
+    # Parts are in order and never overlap: as long as the whole, they are the whole.
+    if sum(len(part) for part in kept) == len(data):
+        return data
     return b"".join(kept)
+
+
+def decodes_in_one_pass(data: bytes) -> bool:
+    """True when libjpeg can decode the picture a band of rows at a time.
+
+    That is a sequential frame whose first scan carries every component. A progressive picture, or one
+    sent one component per scan, makes libjpeg keep the coefficients of the whole picture until the
+    last scan. Anything unreadable before the first scan counts as the costly case.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        return False
+    frame, components, position, length = None, 0, 2, len(data)
+    while position + 1 < length:
+        if data[position] != 0xFF:
+            return False  # stray bytes before the first scan: no guess about what libjpeg will make of it
+        marker = data[position + 1]
+        if marker == 0xFF:
+            position += 1
+            continue
+        end = _segment_end(data, position)
+        if end is None or marker in STANDALONE_MARKERS or marker in (SOI, EOI):
+            return False
+        if marker in FRAME_MARKERS and end - position >= 10:
+            frame, components = marker, data[position + 9]
+        elif marker == SOS:
+            return (frame in SEQUENTIAL_FRAMES and end - position >= 5
+                    and data[position + 4] == components)
+        position = end
+    return False
 
 
 def _segment_end(data: bytes, position: int) -> int | None:

@@ -16,7 +16,15 @@ import zlib
 import pikepdf
 from PIL import Image, ImageDraw
 
-from vault.media.images import BOMB_ERRORS, DECODE_ERRORS, check_dimensions, clean_pixels, flatten_alpha
+from vault.media.budget import plan_preview
+from vault.media.images import (
+    BOMB_ERRORS,
+    DECODE_ERRORS,
+    check_sides,
+    clean_pixels,
+    flatten_alpha,
+    reduce_before_decoding,
+)
 from vault.media.limits import MediaLimits
 
 THUMBNAIL_SIDE = 320
@@ -77,18 +85,20 @@ def _decode_preview(stream: pikepdf.Stream, limits: MediaLimits) -> Image.Image 
     """The picture, decoded with bounded work, or None when it is not worth (or safe) trying."""
     try:
         width, height = int(stream.get("/Width", 0)), int(stream.get("/Height", 0))
-        if not check_dimensions((width, height), limits):
+        if not check_sides((width, height), limits):
             return None
         filters = stream.get("/Filter")
         if isinstance(filters, pikepdf.Array) and len(filters) == 1:
             filters = filters[0]
         if filters == pikepdf.Name.DCTDecode:
-            image = Image.open(io.BytesIO(stream.read_raw_bytes()), formats=["JPEG"])
-            # The declared /Width may lie: check the JPEG's own header before decoding.
-            if not check_dimensions(image.size, limits):
+            raw = stream.read_raw_bytes()
+            image = Image.open(io.BytesIO(raw), formats=["JPEG"])
+            # The declared /Width may lie: the JPEG's own header is what libjpeg will follow.
+            plan = plan_preview(image, raw, THUMBNAIL_SIDE, limits.max_decoded_bytes)
+            if not check_sides(image.size, limits) or plan is None:
                 return None
-            if image.mode in ("L", "RGB"):
-                image.draft(image.mode, (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # decodes at 1/2…1/8 scale
+            if not reduce_before_decoding(image, plan.scale):  # decodes at 1/2…1/8 of the size
+                return None
             image.load()
             return image
         if filters == pikepdf.Name.FlateDecode and width * height <= FLATE_SOURCE_PIXELS:

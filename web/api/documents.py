@@ -11,6 +11,7 @@ from vault.errors import InvalidInput
 from vault.kinds import KINDS
 from vault.media import UploadedFile
 from web.api.registry import Call, endpoint
+from web.uploads import held_bytes
 from web.api.schemas import (
     DocumentKindLabel,
     DocumentKinds,
@@ -46,10 +47,11 @@ def create_document(call: Call) -> DocumentOut:
     uploads = request.files.getlist("file")
     if not uploads:
         raise InvalidInput(field="file")
-    files = [UploadedFile(data=upload.stream.read(), filename=upload.filename) for upload in uploads]
+    files = [UploadedFile(data=held_bytes(upload), filename=upload.filename) for upload in uploads]
     view = document_service.add_document(call.uow, current=call.current, files=files, kind=call.form.kind,
                                          title=call.form.title, expires_on=call.form.expires_on,
-                                         limits=call.services.settings.limits, now=call.now)
+                                         limits=call.services.settings.limits, now=call.now,
+                                         gate=call.services.gates.media)
     return as_output(view)
 
 

@@ -24,6 +24,7 @@ from web.pages.forms import ConfirmForm, PaperDetailsForm
 from web.pages.problems import Problem, by_field, choose_files_again, form_problems, problems_for
 from web.pages.registry import page
 from web.pages.rendering import confirm, render_page
+from web.uploads import held_bytes
 from web.pipeline import Call
 
 READ_SIZE = 64 * 1024
@@ -99,10 +100,11 @@ def add_paper(call: Call):
     if not uploads:
         raise _no_files()
     expires_on = _read_date(form)
-    files = [UploadedFile(data=upload.stream.read(), filename=upload.filename) for upload in uploads]
+    files = [UploadedFile(data=held_bytes(upload), filename=upload.filename) for upload in uploads]
     view = document_service.add_document(call.uow, current=call.current, files=files, kind=form.kind.data,
                                          title=form.title.data or None, expires_on=expires_on,
-                                         limits=call.services.settings.limits, now=call.now)
+                                         limits=call.services.settings.limits, now=call.now,
+                                         gate=call.services.gates.media)
     confirm(N_("Your paper “%(kind)s” is saved. Only you can open it."), kind=view.kind)
     return redirect(url_for("pages.home"), code=303)
 
