@@ -101,7 +101,7 @@ def enrol_person(session: Session, *, keys: KeyConfig, username: str | None, pas
     try:
         sealed = seal_identity_with_password(keys, account_id, identity, password)
     except SignInBusy:
-        reservation.cancel(session)
+        reservation.cancel()
         raise
     organisation = organisation_of(session, assisted_by, organisation_id) if assisted_by is not None else None
     if chosen is None:

@@ -36,7 +36,7 @@ def reauthenticate(db: Session, *, keys: KeyConfig, attempt: Attempt, current: C
     try:
         unseal_identity_with_password(keys, account.id, account.password_sealed_identity, _typed(password))
     except SignInBusy:
-        reservation.cancel(db)
+        reservation.cancel()
         raise
     except CryptoError:
         record_failed_sign_in(db, account=account, now=now)

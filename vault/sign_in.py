@@ -20,13 +20,16 @@ shelter where everyone shares one address, a shared computer, a stolen phone. Wh
 - **Argon2id runs through the KDF gate** (``KeyConfig.run_kdf``); when no slot frees up in time the
   reservation is given back (the guess was never checked) and SignInBusy says when to come back.
 
-Order matters on SQLite: the reservation and any cancellation happen before the request's transaction
-writes anything (see ``vault.throttle``).
+The sign-in reads the account, reserves and runs the Argon2id before its own transaction touches the
+database, so it never holds two pooled connections at once, nor a lock during the Argon2id (see
+``vault.throttle``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -116,12 +119,15 @@ def sign_in(db: DbSession, *, keys: KeyConfig, timeouts: Timeouts, attempt: Atte
     When a second factor is needed and none was given: SecondStepNeeded if ``allow_pending`` (the pages'
     two-page sign-in), else SecondFactorRequired (the API's one-call contract).
     """
-    account = _find_account(db, username)
-    device = _known_device(keys, account, attempt, now=now)
-    reservation, early = _reserve(db, keys, attempt, account, username, device, otp=otp,
+    # Read, reserve and run the Argon2id before this request's own transaction holds a connection: a
+    # request never holds two pooled connections at once (see vault/throttle.py).
+    found = _find_account(db, attempt, username)
+    device = _known_device(keys, found, attempt, now=now)
+    reservation, early = _reserve(db, keys, attempt, found, username, device, otp=otp,
                                   recovery_code=recovery_code, now=now)
-    identity = _check_password(db, keys, reservation, account, password)
-    if identity is None:
+    identity = _check_password(keys, reservation, found, password)
+    account = db.get(Account, found.id) if found is not None else None
+    if identity is None or account is None or account.status != "active":
         if account is not None:
             record_failed_sign_in(db, account=account, now=now)
         raise AuthenticationFailed()
@@ -205,12 +211,24 @@ def is_unused_recovery_code(db: DbSession, *, keys: KeyConfig, account: Account,
 _DUMMY_SEALS: dict[tuple, bytes] = {}
 
 
-def _find_account(db: DbSession, username: str) -> Account | None:
+@contextlib.contextmanager
+def _reading_session(db: DbSession, attempt: Attempt) -> Iterator[DbSession]:
+    """The request's session if it already holds its connection, else a short one of its own."""
+    if db.in_transaction():
+        yield db
+        return
+    with attempt.throttle_sessions() as own:
+        yield own
+
+
+def _find_account(db: DbSession, attempt: Attempt, username: str) -> Account | None:
+    """The active account of that username, read in a short session (detached: only its columns are used)."""
     try:
         normalised = normalise_username(username)
     except InvalidUsername:
         return None
-    return db.scalar(select(Account).where(Account.username == normalised, Account.status == "active"))
+    with _reading_session(db, attempt) as reader:
+        return reader.scalar(select(Account).where(Account.username == normalised, Account.status == "active"))
 
 
 def _known_device(keys: KeyConfig, account: Account | None, attempt: Attempt, *, now: datetime) -> _KnownDevice | None:
@@ -254,8 +272,11 @@ def _reserve_past_account_lock(db: DbSession, keys: KeyConfig, attempt: Attempt,
     address = address_key(keys, attempt.address)
     if recovery_code:
         reservation = reserve(attempt, [address], now=now, request_session=db)
-        if account is not None and is_unused_recovery_code(db, keys=keys, account=account, code=recovery_code):
-            return reservation, _EarlyFactor("recovery_code", code=recovery_code)
+        if account is not None:
+            with _reading_session(db, attempt) as reader:
+                unused = is_unused_recovery_code(reader, keys=keys, account=account, code=recovery_code)
+            if unused:
+                return reservation, _EarlyFactor("recovery_code", code=recovery_code)
         raise lock  # the wrong code stays counted on the address
     if otp:
         owner = account.id if account is not None else f"unknown:{(username or '').strip().lower()}"
@@ -269,7 +290,7 @@ def _reserve_past_account_lock(db: DbSession, keys: KeyConfig, attempt: Attempt,
     raise lock
 
 
-def _check_password(db: DbSession, keys: KeyConfig, reservation: Reservation, account: Account | None,
+def _check_password(keys: KeyConfig, reservation: Reservation, account: Account | None,
                     password: object) -> age.X25519Identity | None:
     """The identity the password opens, or None; exactly one Argon2id either way."""
     typed = password if isinstance(password, str) and password else "\x00"
@@ -284,7 +305,7 @@ def _check_password(db: DbSession, keys: KeyConfig, reservation: Reservation, ac
             return None
         return unseal_identity_with_password(keys, account.id, account.password_sealed_identity, typed)
     except SignInBusy:
-        reservation.cancel(db)  # never checked: the guess is given back
+        reservation.cancel()  # never checked: the guess is given back
         raise
     except CryptoError:  # wrong password, or a string no keyboard can type
         return None

@@ -28,10 +28,15 @@ How:
 Keys are HMACs (application key) of the scope and the value, so the table reveals neither usernames nor
 addresses, and an unknown username is throttled exactly like a known one (no existence oracle).
 
-Callers must reserve before the first write of the request's own transaction: on SQLite the reservation's
-connection would otherwise wait for the request's write lock. As a safety net, on SQLite a reservation
-asked while the request already holds that lock is made inside the request's transaction (still atomic,
-since SQLite has one writer), see ``reserve``.
+Connections. A request must never hold two pooled connections at once: with more requests in flight than
+half the pool, every request would hold one and wait for a second, and the pool would stall (found with 30
+parallel sign-ins). So ``reserve`` uses a session of its own only while the request's transaction has not
+touched the database yet (the sign-in and anonymous enrolment, which do their reading in short sessions of
+their own too); a request that already holds its connection (re-authentication, assisted enrolment, the
+second step) reserves inside its own transaction. That is just as atomic (the row lock, or SQLite's single
+writer, holds until the commit); the failure is then kept by the error's ``keeps_changes`` and a busy
+server's rollback gives the unit back by itself. On SQLite this also avoids waiting for the request's own
+write lock.
 """
 
 from __future__ import annotations
@@ -148,7 +153,7 @@ class Reservation:
 
     keys: tuple[str, ...]
     throttle_sessions: Callable[[], Session] = field(repr=False)
-    # True when the reservation was made inside the request's own transaction (the SQLite safety net).
+    # True when the reservation was made inside the request's own transaction (see the module's docstring).
     in_request: bool = False
 
     def refund(self, db: Session) -> None:
@@ -156,24 +161,20 @@ class Reservation:
         for key in self.keys:  # sorted, like the reservation: never two transactions locking in opposite orders
             budget = budget_of(key)
             if budget.on_success == "clear":
-                db.execute(delete(Throttle).where(Throttle.key == key).execution_options(synchronize_session=False))
+                # Zeroed, not deleted: a row deleted between another request's "insert if missing" and its
+                # lock would vanish under it (``purge_stale_throttles`` removes idle rows later).
+                db.execute(update(Throttle).where(Throttle.key == key).values(count=0, blocked_until=None)
+                           .execution_options(synchronize_session=False))
             elif budget.on_success == "give_back":
                 _give_back(db, key, budget)
 
-    def cancel(self, db: Session | None = None) -> None:
-        """The attempt was never checked (the server was busy): give every unit back, committed at once.
+    def cancel(self) -> None:
+        """The attempt was never checked (the server was busy): give every unit back.
 
-        ``db`` is the request's session, used only when the reservation was made inside it.
+        A reservation made inside the request's transaction goes away with its rollback; one made apart is
+        given back in a session of its own, committed at once (the request holds no connection then).
         """
-        if not self.keys:
-            return
-        if self.in_request and db is not None:
-            for key in self.keys:
-                _give_back(db, key, budget_of(key))
-            return
-        if db is not None and _holds_sqlite_write_lock(db):
-            # Another connection would wait for the request's own write lock until its time-out: leave
-            # the unit counted (a rare busy moment costs one attempt) rather than stall the request.
+        if not self.keys or self.in_request:
             return
         with self.throttle_sessions() as own:
             for key in self.keys:
@@ -189,6 +190,9 @@ def reserve(attempt: Attempt, keys: Sequence[str | None], *, now: datetime,
             request_session: Session | None = None) -> Reservation:
     """Take one attempt on each key, atomically, or raise TooManyAttempts without counting anything.
 
+    In a session of its own, committed at once, unless ``request_session`` (the request's own) has
+    already begun: then inside it (see the module's docstring).
+
     The error's ``retry_after_seconds`` is the real wait (the longest among the blocked keys) and
     ``blocked`` maps each blocked scope to its own wait, so the sign-in can tell an account lock (which a
     recovery code gets past) from an address or device one.
@@ -196,7 +200,7 @@ def reserve(attempt: Attempt, keys: Sequence[str | None], *, now: datetime,
     ordered = tuple(sorted({key for key in keys if key}))
     if not ordered:
         return Reservation((), attempt.throttle_sessions)
-    if request_session is not None and _holds_sqlite_write_lock(request_session):
+    if request_session is not None and request_session.in_transaction():
         _take(request_session, ordered, now)
         return Reservation(ordered, attempt.throttle_sessions, in_request=True)
     with attempt.throttle_sessions() as own:
@@ -214,9 +218,7 @@ def _take(db: Session, ordered: tuple[str, ...], now: datetime) -> None:
     blocked: dict[str, int] = {}
     for key in ordered:
         # Locked in key order: two requests sharing keys never wait for each other in a cycle.
-        insert_missing_then_lock(db, Throttle, {"key": key, "count": 0, "last_attempt_at": now}, Throttle.key == key)
-        row = db.execute(select(Throttle).where(Throttle.key == key)
-                         .execution_options(populate_existing=True)).scalar_one()
+        row = _insert_missing_then_lock(db, key, now)
         budget = budget_of(key)
         _settle(row, budget, now)
         if row.blocked_until is not None and row.blocked_until > now:
@@ -234,6 +236,30 @@ def _take(db: Session, ordered: tuple[str, ...], now: datetime) -> None:
         delay = budget.delay_after(row.count)
         row.blocked_until = now + delay if delay is not None else None
     db.flush()
+
+
+def _insert_missing_then_lock(db: Session, key: str, now: datetime) -> Throttle:
+    for _ in range(3):
+        insert_missing_then_lock(db, Throttle, {"key": key, "count": 0, "last_attempt_at": now}, Throttle.key == key)
+        row = db.execute(select(Throttle).where(Throttle.key == key)
+                         .execution_options(populate_existing=True)).scalar_one_or_none()
+        if row is not None:
+            return row
+        # Purged by ``purge_stale_throttles`` between the insert and the lock: create it again.
+    raise RuntimeError(f"the throttle row {key.split(':', 1)[0]} could not be created")
+
+
+def purge_stale_throttles(db: Session, *, now: datetime) -> int:
+    """Delete counters nobody has touched for a day and that hold no wait (one DELETE; for a periodic job).
+
+    Every username a guesser tries leaves a row: without this the table grows with every guess.
+    """
+    longest = max(budget.forget_after for budget in BUDGETS.values())
+    return db.execute(
+        delete(Throttle).where(Throttle.last_attempt_at < now - longest,
+                               (Throttle.blocked_until.is_(None)) | (Throttle.blocked_until < now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def _settle(row: Throttle, budget: Budget, now: datetime) -> None:
@@ -269,13 +295,5 @@ def _main_reason(blocked: dict[str, int]) -> str:
     return max(others, key=blocked.get) if others else "account"
 
 
-def _holds_sqlite_write_lock(db: Session) -> bool:
-    """True on SQLite when the request's connection has begun writing (Python's sqlite3 opens its
-    transaction at the first write): a second connection would wait for that lock until its time-out."""
-    if db.get_bind().dialect.name != "sqlite" or not db.in_transaction():
-        return False
-    return bool(db.connection().connection.dbapi_connection.in_transaction)
-
-
-__all__ = ["Attempt", "BUDGETS", "Budget", "Reservation", "account_key", "address_key", "budget_of", "reserve",
-           "throttle_key"]
+__all__ = ["Attempt", "BUDGETS", "Budget", "Reservation", "account_key", "address_key", "budget_of",
+           "purge_stale_throttles", "reserve", "throttle_key"]

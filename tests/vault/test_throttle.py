@@ -12,7 +12,7 @@ from tests.conftest import START
 from tests.vault.sign_in_fixtures import attempt_from, keys, session_factory  # noqa: F401 - fixtures
 from vault.errors import TooManyAttempts
 from vault.models import Account, Throttle
-from vault.throttle import BUDGETS, account_key, address_key, reserve, throttle_key
+from vault.throttle import BUDGETS, account_key, address_key, purge_stale_throttles, reserve, throttle_key
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -94,8 +94,8 @@ def test_a_blocked_key_in_a_set_counts_nothing_on_the_others(session_factory, ke
         assert db.get(Throttle, address).count == 5  # the refused attempt took nothing from the address
 
 
-@pytest.mark.parametrize("scope, after_refund", [("account", None), ("device", None), ("second-factor", None),
-                                                 ("session", None), ("address", 4), ("enrolment-address", 5),
+@pytest.mark.parametrize("scope, after_refund", [("account", 0), ("device", 0), ("second-factor", 0),
+                                                 ("session", 0), ("address", 4), ("enrolment-address", 5),
                                                  ("enrolment-staff", 5)])
 def test_a_success_refunds_as_its_budget_says(session_factory, keys, scope, after_refund):
     attempt = attempt_from(session_factory)
@@ -119,15 +119,19 @@ def test_cancel_gives_the_unit_back_and_lifts_the_wait_it_opened(session_factory
     assert try_at(attempt, [key], START) is None
 
 
-def test_refund_of_a_row_deleted_meanwhile_is_harmless(session_factory, keys):
+def test_refund_of_a_row_purged_meanwhile_is_harmless_and_idle_rows_are_purged(session_factory, keys):
     attempt = attempt_from(session_factory)
-    key = account_key(keys, "lea")
-    first, second = reserve(attempt, [key], now=START), reserve(attempt, [key], now=START)
-    with session_factory() as one, session_factory() as other:
-        first.refund(one)
-        one.commit()
-        second.refund(other)  # the row is gone: no StaleDataError, nothing to do
-        other.commit()
+    key, blocked = account_key(keys, "lea"), account_key(keys, "noor")
+    first = reserve(attempt, [key], now=START)
+    for _ in range(5):
+        reserve(attempt, [blocked], now=START + timedelta(hours=23, minutes=59))  # waits until 24:00:15
+    with session_factory() as db:
+        assert purge_stale_throttles(db, now=START + timedelta(hours=24, seconds=1)) == 1  # only the idle one
+        db.commit()
+        first.refund(db)  # the row is gone: no StaleDataError, nothing to do
+        db.commit()
+        assert db.scalars(select(Throttle.key)).all() == [blocked]
+    assert try_at(attempt, [key], START + timedelta(hours=24, seconds=2)) is None  # created again
 
 
 def test_thirty_parallel_reservations_grant_exactly_the_budget(session_factory, keys):
@@ -171,14 +175,53 @@ def test_enrolment_budget_lets_a_shelter_morning_through_and_not_a_script(sessio
     assert 40 <= enrolled < 400, enrolled  # far from 1,000
 
 
-def test_on_sqlite_a_reservation_inside_a_writing_request_does_not_wait_for_itself(session_factory, keys,
-                                                                                   database_url):
+def test_a_request_never_holds_two_connections_for_a_reservation(session_factory, keys):
     attempt = attempt_from(session_factory)
     key = account_key(keys, "ines")
+    # A request that has not touched the database yet: the reservation is apart, and stays counted even
+    # when the request's own transaction rolls back.
     with session_factory() as request_session:
-        request_session.execute(update(Account).where(Account.id == "none").values(status="active"))  # a write
         reservation = reserve(attempt, [key], now=START, request_session=request_session)
-        assert reservation.in_request is database_url.startswith("sqlite")
-        request_session.commit()
+        assert not reservation.in_request
+        request_session.rollback()
+    # A request that already holds its connection (it read or wrote): inside its transaction, so it never
+    # waits for a second connection (nor, on SQLite, for its own write lock).
+    with session_factory() as request_session:
+        request_session.execute(update(Account).where(Account.id == "none").values(status="active"))
+        reservation = reserve(attempt, [key], now=START, request_session=request_session)
+        assert reservation.in_request
+        reservation.cancel()  # nothing to do: the rollback gives it back
+        request_session.rollback()
     with session_factory() as db:
         assert db.scalar(select(Throttle.count).where(Throttle.key == key)) == 1
+
+
+def test_parallel_reservations_never_exhaust_the_connection_pool(session_factory, database_url, keys):
+    """More requests than the pool holds, each inside its own transaction: none waits for a second connection."""
+    from sqlalchemy import create_engine
+
+    from vault.db import make_session_factory
+
+    sqlite = {"connect_args": {"timeout": 30}} if database_url.startswith("sqlite") else {}
+    engine = create_engine(database_url, pool_size=2, max_overflow=0, pool_timeout=5, **sqlite)
+    factory = make_session_factory(engine)
+    attempt = attempt_from(factory)
+    barrier, failures = threading.Barrier(6), []
+
+    def request(index):
+        barrier.wait(30)
+        try:
+            with factory() as request_session:
+                request_session.execute(select(Account.id).limit(1))  # the request holds its connection
+                reserve(attempt, [account_key(keys, f"user{index}")], now=START, request_session=request_session)
+                request_session.commit()
+        except Exception as error:  # noqa: BLE001 - a pool time-out is the failure under test
+            failures.append(error)
+
+    threads = [threading.Thread(target=request, args=(index,)) for index in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    engine.dispose()
+    assert failures == []
