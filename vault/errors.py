@@ -157,10 +157,13 @@ class TooManyAttempts(VaultError):
     category = "rate_limited"
     message = N_("Too many tries. Wait a few minutes and try again.")
 
-    def __init__(self, retry_after_seconds: int, reason: str | None = None) -> None:
+    def __init__(self, retry_after_seconds: int, reason: str | None = None,
+                 blocked: dict[str, int] | None = None) -> None:
         super().__init__(retry_after_seconds=retry_after_seconds, reason=reason)
         self.retry_after_seconds = retry_after_seconds
         self.reason = reason
+        # Every budget that is spent, with its own wait (``reason`` names the one to tell first).
+        self.blocked = blocked or ({reason: retry_after_seconds} if reason else {})
 
 
 class AccountLocked(TooManyAttempts):

@@ -189,6 +189,7 @@ def encode_token_body(prefix: str, raw: bytes) -> str:
 # rotation keeps older tokens valid while their version stays in the ring.
 DEVICE_TOKEN_PREFIX = "cd1."
 DEVICE_TOKEN_LIFETIME = timedelta(days=400)  # what browsers allow a cookie at most
+CLOCK_SKEW_SECONDS = 300  # another instance's clock may run a little ahead
 _DEVICE_HEAD = struct.Struct(">HI")
 _DEVICE_NONCE_BYTES = 16
 _DEVICE_MAC_BYTES = 32
@@ -214,7 +215,7 @@ def verify_device_token(keys: KeyConfig, token: object, account_id: str, *, now:
     if key is None or not hmac.compare_digest(_device_mac(key.secret, account_id, signed), mac):
         return None
     age_seconds = now.timestamp() - issued
-    if not 0 <= age_seconds <= DEVICE_TOKEN_LIFETIME.total_seconds() + 300:  # 5 min of clock skew
+    if not -CLOCK_SKEW_SECONDS <= age_seconds <= DEVICE_TOKEN_LIFETIME.total_seconds():
         return None
     return signed[_DEVICE_HEAD.size:].hex()
 

@@ -254,7 +254,7 @@ def _reserve(db: DbSession, keys: KeyConfig, attempt: Attempt, account: Account 
         return reserve(attempt, [account_key(keys, username), address_key(keys, attempt.address)], now=now,
                        request_session=db), None
     except TooManyAttempts as error:
-        if set(getattr(error, "blocked", {})) != {"account"}:
+        if set(error.blocked) != {"account"}:
             raise  # the address is spent too: nothing gets past that but time (or a known device)
         return _reserve_past_account_lock(db, keys, attempt, account, username, otp=otp,
                                           recovery_code=recovery_code, lock=AccountLocked(error.retry_after_seconds),

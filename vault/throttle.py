@@ -226,9 +226,7 @@ def _take(db: Session, ordered: tuple[str, ...], now: datetime) -> None:
             blocked[scope] = max(blocked.get(scope, 0), math.ceil((row.blocked_until - now).total_seconds()))
         rows.append((row, budget))
     if blocked:
-        error = TooManyAttempts(retry_after_seconds=max(blocked.values()), reason=_main_reason(blocked))
-        error.blocked = blocked
-        raise error
+        raise TooManyAttempts(max(blocked.values()), reason=_main_reason(blocked), blocked=blocked)
     for row, budget in rows:
         if row.count == 0 or budget.drain_every is None:
             row.last_attempt_at = now
