@@ -17,6 +17,10 @@ SESSIONS = "/api/v1/sessions"
 REPORT: dict[str, object] = {}
 
 
+def record(database_url: str, name: str, value: object) -> None:
+    REPORT[f"{name} ({database_url.split(':', 1)[0].split('+', 1)[0]})"] = value
+
+
 @pytest.fixture
 def server(app):
     with live_server(app) as running:
@@ -36,11 +40,11 @@ def statuses(answers) -> dict[int, int]:
     return counted
 
 
-def test_thirty_parallel_guesses_never_check_more_than_the_budget(api, server):
+def test_thirty_parallel_guesses_never_check_more_than_the_budget(api, server, database_url):
     api.enrol("victim")
     answers = server.in_parallel(guesses("victim", 30))
     counted = statuses(answers)
-    REPORT["30 parallel wrong guesses"] = counted
+    record(database_url, "30 parallel wrong guesses", counted)
     assert set(counted) <= {401, 429}, counted
     assert counted.get(401, 0) == 5  # checked; before the redesign, 20 of 30
     for answer in answers:
@@ -49,11 +53,12 @@ def test_thirty_parallel_guesses_never_check_more_than_the_budget(api, server):
             assert int(answer.headers["retry-after"]) == answer.body["retry_after_seconds"] == 15
 
 
-def test_the_right_password_among_thirty_parallel_guesses_is_not_let_through_past_the_budget(api, server):
+def test_the_right_password_among_thirty_parallel_guesses_is_not_let_through_past_the_budget(api, server,
+                                                                                              database_url):
     api.enrol("victim2")
     answers = server.in_parallel(guesses("victim2", 30, right_at=13))
     counted = statuses(answers)
-    REPORT["30 parallel guesses, 13th right"] = counted
+    record(database_url, "30 parallel guesses, 13th right", counted)
     assert set(counted) <= {201, 401, 429}, counted
     if answers[12].status == 201:
         # Only possible when it was among the first five reserved: then the owner's success gives the
@@ -63,7 +68,7 @@ def test_the_right_password_among_thirty_parallel_guesses_is_not_let_through_pas
         assert counted.get(401, 0) == 5 and 201 not in counted
 
 
-def test_a_stranger_cannot_keep_the_owner_out(api, client, server):
+def test_a_stranger_cannot_keep_the_owner_out(api, client, server, database_url):
     owner = api.enrol("owner")
     first = server.call("POST", SESSIONS, {"username": "owner", "password": PASSWORD}, source="127.0.0.2").body
     device_token = first["device_token"]
@@ -83,8 +88,8 @@ def test_a_stranger_cannot_keep_the_owner_out(api, client, server):
                                                "recovery_code": owner.recovery_codes[0]}, source="127.0.0.4")
     assert with_code.status == 201, with_code.body
     assert with_code.body["recovery_codes_left"] == 9
-    REPORT["owner while locked"] = {"password alone": alone.status, "known device": with_device.status,
-                                    "recovery code": with_code.status}
+    record(database_url, "owner while locked", {"password alone": alone.status, "known device": with_device.status,
+                                                "recovery code": with_code.status})
 
 
 def test_guesses_on_other_usernames_do_not_lock_a_shared_address(api, server):
@@ -122,11 +127,11 @@ def test_concurrent_sign_ins_and_sign_outs_never_answer_500(api, server):
     assert sorted(results)[0] == 204 and set(results) <= {204, 401}, results
 
 
-def test_parallel_enrolments_from_one_address_stop_at_the_budget(server, app):
+def test_parallel_enrolments_from_one_address_stop_at_the_budget(server, app, database_url):
     calls = [("POST", "/api/v1/people", {"username": f"person{index}", "password": PASSWORD}, "127.0.0.8")
              for index in range(50)]
     counted = statuses(server.in_parallel(calls))
-    REPORT["50 parallel enrolments from one address"] = counted
+    record(database_url, "50 parallel enrolments from one address", counted)
     assert counted == {201: 40, 429: 10}, counted
     other = server.call("POST", "/api/v1/people", {"username": "elsewhere", "password": PASSWORD}, source="127.0.0.9")
     assert other.status == 201
@@ -172,7 +177,8 @@ def test_a_busy_kdf_gate_answers_429_and_spends_no_guess(api, app, client):
 
 
 def test_report(capsys):
-    """Prints what the attacks above measured (run with -s to see it)."""
+    """Prints what the attacks above measured."""
     with capsys.disabled():
-        for name, value in REPORT.items():
+        for name, value in sorted(REPORT.items()):
             print(f"\n[signin] {name}: {value}")
+    REPORT.clear()
