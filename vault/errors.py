@@ -44,8 +44,44 @@ class UsernameTaken(VaultError):
 
 
 class WeakPassword(InvalidInput):
+    """A password refused at enrolment or change; ``reason`` says why, ``suggested_passphrase`` offers one.
+
+    One subclass per reason, so that the answer (problem JSON or page) explains the refusal in plain words;
+    the code stays ``weak_password`` for every reason.
+    """
+
     code = "weak_password"
+    reason = "too_weak"
     message = N_("This password is too short or too common.")
+
+    def __init__(self, *, suggested_passphrase: str | None = None, **details: Any) -> None:
+        super().__init__(reason=self.reason, suggested_passphrase=suggested_passphrase, **details)
+
+
+class PasswordTooShort(WeakPassword):
+    reason = "too_short"
+    message = N_("This password is too short: use at least 8 characters, or the suggested words.")
+
+
+class PasswordTooLong(WeakPassword):
+    reason = "too_long"
+    message = N_("This password is too long: use at most 256 characters.")
+
+
+class PasswordTooCommon(WeakPassword):
+    reason = "too_common"
+    message = N_("Many people use this password, so it is easy to guess. Choose another one, or the suggested words.")
+
+
+class PasswordContainsUsername(WeakPassword):
+    reason = "contains_username"
+    message = N_("This password contains your username, so it is easy to guess. Choose another one.")
+
+
+class PasswordTooPredictable(WeakPassword):
+    reason = "too_predictable"
+    message = N_("This password is easy to guess (a sequence, a repetition, a name or a date). "
+                 "Choose another one, or the suggested words.")
 
 
 class UnknownDocumentKind(InvalidInput):
@@ -122,13 +158,46 @@ class SessionExpired(VaultError):
 
 
 class TooManyAttempts(VaultError):
+    """A budget of the throttle is spent (``reason``: which one); ``retry_after_seconds`` is the real wait."""
+
     code = "too_many_attempts"
     category = "rate_limited"
     message = N_("Too many tries. Wait a few minutes and try again.")
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(retry_after_seconds=retry_after_seconds)
+    def __init__(self, retry_after_seconds: int, reason: str | None = None,
+                 blocked: dict[str, int] | None = None) -> None:
+        super().__init__(retry_after_seconds=retry_after_seconds, reason=reason)
         self.retry_after_seconds = retry_after_seconds
+        self.reason = reason
+        # Every budget that is spent, with its own wait (``reason`` names the one to tell first).
+        self.blocked = blocked or ({reason: retry_after_seconds} if reason else {})
+
+
+class AccountLocked(TooManyAttempts):
+    """Too many wrong passwords for this username: the owner still gets in with a recovery code.
+
+    Said the same way for a username that does not exist, so the answer reveals nothing.
+    """
+
+    message = N_("Too many wrong tries for this account, so it is protected for a while. "
+                 "To get in now, type your password and one of your recovery codes.")
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds, reason="account")
+
+
+class TooManyEnrolments(TooManyAttempts):
+    code = "too_many_enrolments"
+    message = N_("Many accounts were made from here in a short time. Wait a little, then try again.")
+
+
+class WrongPassword(VaultError):
+    """The current password, asked again before a change that could lock the owner out, is not right."""
+
+    keeps_changes = True  # the failed try is counted and shown in the activity
+    code = "wrong_password"
+    category = "forbidden"
+    message = N_("This is not your current password. Nothing was changed.")
 
 
 class SignInBusy(VaultError):

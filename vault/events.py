@@ -33,6 +33,8 @@ ACTIONS = {
     "recovery_code.used": N_("A recovery code was used"),
     "recovery_codes.renewed": N_("New recovery codes were made"),
     "otp.enabled": N_("Two-step sign-in turned on"),
+    "otp.disabled": N_("Two-step sign-in turned off"),
+    "password.changed": N_("Password changed"),
     "session.ended": N_("Signed out"),
     "sessions.ended_all": N_("Signed out everywhere"),
     "document.uploaded": N_("Paper added"),

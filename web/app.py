@@ -76,14 +76,17 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     engine = make_engine(settings.database_url)
     require_current_schema(engine)
+    gates = Gates.from_capacity(settings.capacity)
     app.extensions["consigne"] = Services(
         settings=settings,
         session_factory=make_session_factory(engine),
         store=store or open_blob_store(settings.storage_url),
-        keys=KeyConfig(peppers=settings.peppers, app_keys=settings.app_keys, password_kdf=settings.kdf),
+        # Every password Argon2id of the services goes through the KDF gate (vault/keys.py, KeyConfig).
+        keys=KeyConfig(peppers=settings.peppers, app_keys=settings.app_keys, password_kdf=settings.kdf,
+                       kdf_gate=gates.kdf),
         translator=Translator.load(),
         clock=clock,
-        gates=Gates.from_capacity(settings.capacity),
+        gates=gates,
     )
     app.extensions["consigne_engine"] = engine
 

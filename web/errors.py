@@ -38,7 +38,9 @@ HTTP_MESSAGES = {
     500: ("internal_error", N_("Something went wrong on our side. Nothing was changed; please try again.")),
 }
 # Details that may be shown to the client: never anything that could hold a secret.
-PUBLIC_DETAILS = {"reason", "file_index", "maximum", "minimum", "used", "quota", "kinds", "field", "retry_after_seconds"}
+# (A suggested passphrase is an offer made to everyone, not a secret of the person's until they choose it.)
+PUBLIC_DETAILS = {"reason", "file_index", "maximum", "minimum", "used", "quota", "kinds", "field", "retry_after_seconds",
+                  "suggested_passphrase"}
 
 
 def status_for(error: VaultError) -> int:

@@ -1,7 +1,10 @@
-"""Real HTTP servers on 127.0.0.1 for upload tests, a plain HTTP client, and a process's memory peak.
+"""Real HTTP servers on 127.0.0.1, plain HTTP clients (from any loopback address), and a process's memory peak.
 
-- ``serving(app)``: the application on Werkzeug's threaded server, in this process (one thread per
-  request, as in the embedded server), for tests that look at the database and the store afterwards.
+- ``serving(app)`` / ``live_server(app)``: the application on Werkzeug's threaded server, in this process
+  (one thread per request, as in the embedded server), for tests that look at the database and the store
+  afterwards. ``LiveServer`` sends requests from other loopback source addresses: per-address behaviour
+  needs no network set-up, a client may bind any address in 127.0.0.0/8 and the server sees it as the
+  remote address (see shared/notes/postgres-and-browser.md).
 - ``EmbeddedServer``: ``consigne serve`` in its own process, for tests that measure its memory: its peak
   is read from /proc (``VmHWM``) after resetting it (writing 5 to ``clear_refs``), so nothing of the test
   process (the client, the files it built) is counted.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -21,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -58,10 +63,46 @@ def serving(app, host: str = "127.0.0.1") -> Iterator[str]:
         server.server_close()
 
 
+@dataclass
+class LiveServer:
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def call(self, method: str, path: str, body: dict | None = None, *, source: str = "127.0.0.1",
+             headers: dict[str, str] | None = None) -> Answer:
+        """A JSON request from the loopback address ``source``."""
+        payload = json.dumps(body).encode() if body is not None else None
+        all_headers = {"Content-Type": "application/json", "Accept-Language": "en", **(headers or {})}
+        return request(self.base_url, method, path, body=payload, headers=all_headers, source=source)
+
+    def in_parallel(self, calls: list[tuple]) -> list[Answer]:
+        """Each (method, path, body, source) sent at the same moment, on its own connection; answers in order."""
+        barrier = threading.Barrier(len(calls))
+
+        def send(arguments):
+            method, path, body, source = arguments
+            barrier.wait(60)
+            return self.call(method, path, body, source=source)
+
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            return list(pool.map(send, calls, timeout=300))
+
+
+@contextlib.contextmanager
+def live_server(app) -> Iterator[LiveServer]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with serving(app) as base_url:
+        yield LiveServer(int(base_url.rsplit(":", 1)[1]))
+
+
 def request(base_url: str, method: str, path: str, *, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> Answer:
+            headers: dict[str, str] | None = None, source: str | None = None) -> Answer:
     address = urlsplit(base_url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=REQUEST_SECONDS)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=REQUEST_SECONDS,
+                                            source_address=(source, 0) if source else None)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()

@@ -153,7 +153,7 @@ def test_throttle_backs_off_then_lets_the_person_in_again(api, client, clock):
 
 def test_totp_enrolment_then_sign_in_and_replay_refused(api, client, clock):
     person = api.person()
-    setup = client.post("/api/v1/me/otp", headers=person.auth).get_json()
+    setup = client.post("/api/v1/me/otp", json={"password": person.password}, headers=person.auth).get_json()
     assert setup["otpauth_uri"].startswith("otpauth://totp/")
     assert setup["qr_svg"].startswith("<svg")
     totp = pyotp.TOTP(setup["secret"])
@@ -172,7 +172,7 @@ def test_totp_enrolment_then_sign_in_and_replay_refused(api, client, clock):
 
 def test_recovery_code_stands_in_for_totp_once(api, client, clock):
     person = api.person()
-    setup = client.post("/api/v1/me/otp", headers=person.auth).get_json()
+    setup = client.post("/api/v1/me/otp", json={"password": person.password}, headers=person.auth).get_json()
     client.post("/api/v1/me/otp/confirm", json={"code": pyotp.TOTP(setup["secret"]).at(clock())}, headers=person.auth)
     code = person.recovery_codes[3].lower().replace("-", " ")  # typed loosely on a phone
     used = api.sign_in(person, recovery_code=code)
@@ -184,7 +184,8 @@ def test_recovery_code_stands_in_for_totp_once(api, client, clock):
 
 def test_renewed_codes_replace_the_old_ones_and_print_a_sheet(api, client):
     person = api.person()
-    renewed = client.post("/api/v1/me/recovery-codes", headers=person.auth).get_json()["recovery_codes"]
+    renewed = client.post("/api/v1/me/recovery-codes", json={"password": person.password},
+                          headers=person.auth).get_json()["recovery_codes"]
     assert set(renewed).isdisjoint(person.recovery_codes)
     old = client.post("/api/v1/me/recovery-sheet", json={"recovery_codes": person.recovery_codes},
                       headers=person.auth)
@@ -200,14 +201,14 @@ def test_assisted_enrolment_by_staff_records_the_follow(api, client, app, clock)
 
     from vault import accounts
     from vault.models import Follow
-    from vault.sessions import enable_otp_directly
+    from vault.two_factor import enable_directly
 
     services = app.extensions["consigne"]
     with services.session_factory() as session:
         organisation = accounts.create_organisation(session, name="Accueil Test", now=datetime.now(timezone.utc))
         staff = accounts.create_staff(session, keys=services.keys, organisation=organisation, username="worker1",
                                       password=PASSWORD, role="worker", now=clock()).account
-        secret = enable_otp_directly(session, keys=services.keys, account=staff).secret
+        secret = enable_directly(session, keys=services.keys, account=staff).secret
         session.commit()
     no_code = client.post("/api/v1/sessions", json={"username": "worker1", "password": PASSWORD})
     assert no_code.get_json()["code"] == "second_factor_required"  # required for staff

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import io
-
-import segno
 from flask import Response, request
 
 from vault import accounts as account_service
 from vault import sessions as session_service
+from vault import sign_in as sign_in_service
+from vault import two_factor
 from vault.errors import InvalidInput, NotAllowed
 from vault.events import ACTIONS, list_events_for
 from vault.models import Account
 from vault.sheets import render_recovery_sheet
+from vault.throttle import Attempt
 from web.api.registry import Call, endpoint
 from web.api.schemas import (
     AccountBrief,
     ActivityItem,
     ActivityList,
+    CurrentPassword,
     Me,
     OtpConfirm,
     OtpSetupOut,
+    PasswordChange,
     PersonCreate,
     PersonCreated,
     RecoveryCodesOut,
@@ -29,6 +31,12 @@ from web.api.schemas import (
     SessionCreated,
     Suggestions,
 )
+
+
+def attempt_of(call: Call, device_token: str | None = None) -> Attempt:
+    """Where this request's attempts are reserved (a session of their own) and where it comes from."""
+    return Attempt(throttle_sessions=call.services.session_factory, address=request.remote_addr,
+                   device_tokens=(device_token,) if device_token else ())
 
 
 @endpoint("GET", "/people/suggestions", summary="A free username and a passphrase of simple words to offer",
@@ -47,7 +55,7 @@ def create_person(call: Call) -> PersonCreated:
     enrolment = account_service.enrol_person(
         call.session, keys=call.services.keys, username=call.body.username, password=call.body.password,
         now=call.now, assisted_by=staff, organisation_id=call.body.organisation_id,
-        follow_organisation=call.body.follow_organisation)
+        follow_organisation=call.body.follow_organisation, attempt=attempt_of(call))
     return PersonCreated(id=enrolment.account.id, username=enrolment.account.username,
                          recovery_codes=enrolment.recovery_codes)
 
@@ -55,14 +63,15 @@ def create_person(call: Call) -> PersonCreated:
 @endpoint("POST", "/sessions", summary="Sign in", tag="sessions", body=SessionCreate, response=SessionCreated,
           status=201, auth="none", errors=(401,))
 def create_session(call: Call) -> SessionCreated:
-    result = session_service.sign_in(
+    body = call.body
+    result = sign_in_service.sign_in(
         call.session, keys=call.services.keys, timeouts=call.services.settings.timeouts,
-        username=call.body.username, password=call.body.password, otp=call.body.otp,
-        recovery_code=call.body.recovery_code, now=call.now, address=request.remote_addr)
+        attempt=attempt_of(call, body.device_token), username=body.username, password=body.password,
+        otp=body.otp, recovery_code=body.recovery_code, now=call.now)
     account = result.current.account
     return SessionCreated(token=result.token, expires_at=result.current.session.expires_at,
                           account=AccountBrief(id=account.id, username=account.username, kind=account.kind),
-                          recovery_codes_left=result.recovery_codes_left)
+                          device_token=result.device_token, recovery_codes_left=result.recovery_codes_left)
 
 
 @endpoint("DELETE", "/sessions/current", summary="Sign out", tag="sessions", status=204)
@@ -83,28 +92,44 @@ def me(call: Call) -> Me:
               recovery_codes_left=account_service.recovery_codes_left(call.session, account))
 
 
-@endpoint("POST", "/me/otp", summary="Start two-step sign-in: a secret and its QR code for the app", tag="me",
-          response=OtpSetupOut, status=201, errors=(403,))
+@endpoint("POST", "/me/otp", summary="Start two-step sign-in (with the current password): a secret and its QR "
+          "code for the app", tag="me", body=CurrentPassword, response=OtpSetupOut, status=201,
+          errors=(403,))
 def begin_otp(call: Call) -> OtpSetupOut:
-    setup = session_service.begin_otp_setup(call.session, keys=call.services.keys, current=call.current)
-    qr = io.BytesIO()
-    segno.make(setup.uri, error="m").save(qr, kind="svg", scale=4, xmldecl=False)
-    return OtpSetupOut(secret=setup.secret, otpauth_uri=setup.uri, qr_svg=qr.getvalue().decode())
+    setup = two_factor.begin_setup(call.session, keys=call.services.keys, attempt=attempt_of(call),
+                                   current=call.current, password=call.body.password, now=call.now)
+    return OtpSetupOut(secret=setup.secret, otpauth_uri=setup.uri, qr_svg=setup.qr_svg)
 
 
 @endpoint("POST", "/me/otp/confirm", summary="Turn two-step sign-in on with a first code", tag="me",
           body=OtpConfirm, status=204, errors=(403,))
 def confirm_otp(call: Call) -> None:
-    session_service.confirm_otp_setup(call.session, keys=call.services.keys, current=call.current,
-                                      code=call.body.code, now=call.now)
+    two_factor.confirm_setup(call.session, keys=call.services.keys, account=call.current.account,
+                             code=call.body.code, now=call.now)
 
 
-@endpoint("POST", "/me/recovery-codes", summary="Replace the recovery codes (the old sheet stops working)",
-          tag="me", response=RecoveryCodesOut, status=201)
+@endpoint("DELETE", "/me/otp", summary="Turn two-step sign-in off (with the current password)", tag="me",
+          body=CurrentPassword, status=204, errors=(403,))
+def disable_otp(call: Call) -> None:
+    two_factor.disable(call.session, keys=call.services.keys, attempt=attempt_of(call), current=call.current,
+                       password=call.body.password, now=call.now)
+
+
+@endpoint("POST", "/me/recovery-codes", summary="Replace the recovery codes, with the current password (the old "
+          "sheet stops working)", tag="me", body=CurrentPassword, response=RecoveryCodesOut, status=201,
+          errors=(403,))
 def renew_codes(call: Call) -> RecoveryCodesOut:
-    codes = account_service.renew_recovery_codes(call.session, keys=call.services.keys, account=call.current.account,
-                                                 identity=call.current.identity, now=call.now)
+    codes = account_service.renew_recovery_codes(call.session, keys=call.services.keys, attempt=attempt_of(call),
+                                                 current=call.current, password=call.body.password, now=call.now)
     return RecoveryCodesOut(recovery_codes=codes)
+
+
+@endpoint("POST", "/me/password", summary="Change the password, with the current one (every other session ends)",
+          tag="me", body=PasswordChange, status=204, errors=(403,))
+def change_password(call: Call) -> None:
+    account_service.change_password(call.session, keys=call.services.keys, attempt=attempt_of(call),
+                                    current=call.current, password=call.body.password,
+                                    new_password=call.body.new_password, now=call.now)
 
 
 @endpoint("POST", "/me/recovery-sheet", summary="The printable recovery sheet (PDF) for current unused codes",

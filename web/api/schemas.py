@@ -57,6 +57,10 @@ class SessionCreate(Strict):
     password: str = Field(max_length=1024)
     otp: str | None = Field(default=None, max_length=16)
     recovery_code: str | None = Field(default=None, max_length=64)
+    device_token: str | None = Field(
+        default=None, max_length=200,
+        description="The device_token this client received at its last sign-in to this account: a known device "
+                    "is throttled on its own budget only, never stopped by the account-wide lock")
 
 
 class AccountBrief(Strict):
@@ -69,6 +73,8 @@ class SessionCreated(Strict):
     token: str
     expires_at: datetime
     account: AccountBrief
+    device_token: str = Field(description="Keep it (it opens nothing by itself) and send it at the next sign-in "
+                                          "to this account, in place of the previous one")
     recovery_codes_left: int | None = Field(default=None, description="Set when a recovery code was used")
 
 
@@ -84,6 +90,17 @@ class OtpSetupOut(Strict):
     secret: str
     otpauth_uri: str
     qr_svg: str
+
+
+class CurrentPassword(Strict):
+    """The current password, asked again before a change that could lock the owner out."""
+
+    password: str = Field(max_length=1024)
+
+
+class PasswordChange(Strict):
+    password: str = Field(max_length=1024, description="The current password")
+    new_password: str = Field(max_length=1024)
 
 
 class OtpConfirm(Strict):

@@ -11,14 +11,14 @@ from __future__ import annotations
 from flask import Response, g, request
 
 from vault import accounts as account_service
-from vault import sessions as session_service
+from vault import sign_in as sign_in_service
 from vault.errors import InvalidInput
 from vault.sheets import render_recovery_sheet
+from web.pages.cookies import attempt_of, remember_sign_in
 from web.pages.forms import EnrolForm, RecoverySheetForm
 from web.pages.problems import by_field, form_problems, problems_for
 from web.pages.registry import page
 from web.pages.rendering import render_page
-from web.pages.session_cookie import set_session_cookie
 from web.pipeline import Call
 
 SHEET_FILE_NAME = "consigne-recovery-sheet.pdf"
@@ -44,17 +44,16 @@ def enrol(call: Call):
         return again([], status=200)
     settings = call.services.settings
     enrolment = account_service.enrol_person(call.session, keys=call.services.keys, username=form.username.data,
-                                             password=form.password.data, now=call.now)
-    signed_in = session_service.sign_in(
-        call.session, keys=call.services.keys, timeouts=settings.timeouts, username=enrolment.account.username,
-        password=form.password.data, now=call.now, address=request.remote_addr)
+                                             password=form.password.data, now=call.now, attempt=attempt_of(call))
+    signed_in = sign_in_service.sign_in_enrolled(call.session, keys=call.services.keys, timeouts=settings.timeouts,
+                                                 enrolment=enrolment, now=call.now)
     g.current = call.current = signed_in.current
     g.idle_seconds = signed_in.current.session.idle_seconds
     # Shown in this answer and nowhere else: reloading cannot show them again, and they are not kept.
     html = render_page("enrol_codes.html", username=enrolment.account.username, codes=enrolment.recovery_codes,
                        sheet_form=RecoverySheetForm())
     response = Response(html, status=201, mimetype="text/html")
-    set_session_cookie(response, settings, signed_in.token)
+    remember_sign_in(response, settings, signed_in)
     return response
 
 

@@ -9,7 +9,7 @@ from vault.sessions import authenticate
 from web.pages.public import _safe_next as safe_next  # the one check against open redirects
 from web.pages.registry import page
 from web.pages.rendering import render_page
-from web.pages.session_cookie import clear_session_cookie
+from web.pages.cookies import clear_session_cookie
 from web.pipeline import Call, cookie_token
 
 
