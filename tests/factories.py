@@ -25,7 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import BlobStore, open_blob_store
-from vault import accounts, documents, sessions
+from vault import accounts, documents, sessions, two_factor
+from vault import sign_in as sign_in_service
 from vault.capacity import Gates
 from vault.db import UnitOfWork, make_engine, make_session_factory
 from vault.documents import DocumentView
@@ -33,6 +34,7 @@ from vault.keys import KeyConfig
 from vault.media import UploadedFile
 from vault.sessions import CurrentAccount
 from vault.settings import Settings
+from vault.throttle import Attempt
 
 # A password every factory person has: long, uncommon, and free of any username used in the tests.
 KNOWN_PASSWORD = "cheval-lune-tambour-9"
@@ -122,7 +124,7 @@ def make_staff(services: Services, username: str, *, organisation: str = "Accuei
         place = accounts.create_organisation(uow.session, name=organisation, now=services.now)
         enrolment = accounts.create_staff(uow.session, keys=services.keys, organisation=place, username=username,
                                           password=password, role=role, now=services.now)
-        otp = sessions.enable_otp_directly(uow.session, keys=services.keys, account=enrolment.account)
+        otp = two_factor.enable_directly(uow.session, keys=services.keys, account=enrolment.account)
         staff = PersonMade(id=enrolment.account.id, username=enrolment.account.username, password=password,
                            recovery_codes=list(enrolment.recovery_codes), otp_secret=otp.secret)
     if signed_in:
@@ -134,12 +136,17 @@ def current_otp(person: PersonMade, now: datetime) -> str:
     return pyotp.TOTP(person.otp_secret).at(now)
 
 
+def attempt_for(services: Services) -> Attempt:
+    """An attempt from the test client's address, reserved through the services' own sessions."""
+    return Attempt(throttle_sessions=services.session_factory, address=SIGN_IN_ADDRESS)
+
+
 def sign_in(services: Services, username: str, password: str, **second_factor) -> str:
     """A session token from the real sign-in service (committed, as the request pipeline would)."""
     with services.transaction() as uow:
-        result = sessions.sign_in(uow.session, keys=services.keys, timeouts=services.settings.timeouts,
-                                  username=username, password=password, now=services.now,
-                                  address=SIGN_IN_ADDRESS, **second_factor)
+        result = sign_in_service.sign_in(uow.session, keys=services.keys, timeouts=services.settings.timeouts,
+                                         attempt=attempt_for(services), username=username, password=password, now=services.now,
+                                         **second_factor)
         return result.token
 
 

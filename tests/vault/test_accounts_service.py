@@ -15,6 +15,7 @@ from crypto.codes import generate_recovery_code, normalise_recovery_code
 from crypto.errors import CryptoError
 from tests.factories import (
     KNOWN_PASSWORD,
+    attempt_for,
     build_services,
     make_document,
     make_person,
@@ -23,7 +24,7 @@ from tests.factories import (
     read_all,
     sign_in,
 )
-from vault import accounts, documents, sessions
+from vault import accounts, documents, sessions, two_factor
 from vault.errors import InvalidUsername, NotAllowed, SecondFactorFailed, UsernameTaken, WeakPassword
 from vault.events import list_events_for
 from vault.keys import lookup_hashes_for_code, unseal_identity_with_code
@@ -108,8 +109,8 @@ def test_renewing_burns_every_old_code_and_the_new_ones_work(services):
     paper = make_document(services, amina)
     with services.transaction() as uow:
         current = services.current(uow.session, amina.token)
-        new_codes = accounts.renew_recovery_codes(uow.session, keys=services.keys, account=current.account,
-                                                  identity=current.identity, now=services.now)
+        new_codes = accounts.renew_recovery_codes(uow.session, keys=services.keys, attempt=attempt_for(services),
+                                                  current=current, password=amina.password, now=services.now)
     assert set(new_codes).isdisjoint(amina.recovery_codes)
     assert all(open_with_code(services, amina.id, code) is None for code in amina.recovery_codes)
     identity = open_with_code(services, amina.id, new_codes[0])
@@ -129,12 +130,14 @@ def turn_on_two_step(services, person) -> None:
     import pyotp
 
     with services.transaction() as uow:
-        setup = sessions.begin_otp_setup(uow.session, keys=services.keys,
-                                         current=services.current(uow.session, person.token))
+        setup = two_factor.begin_setup(uow.session, keys=services.keys, attempt=attempt_for(services),
+                                       current=services.current(uow.session, person.token),
+                                       password=person.password, now=services.now)
     services.clock.advance(seconds=30)
     with services.transaction() as uow:
-        sessions.confirm_otp_setup(uow.session, keys=services.keys, current=services.current(uow.session, person.token),
-                                   code=pyotp.TOTP(setup.secret).at(services.now), now=services.now)
+        two_factor.confirm_setup(uow.session, keys=services.keys,
+                                 account=services.current(uow.session, person.token).account,
+                                 code=pyotp.TOTP(setup.secret).at(services.now), now=services.now)
     services.clock.advance(seconds=30)
 
 

@@ -56,6 +56,7 @@ PROBLEM_DETAILS: dict[str, dict[str, Any]] = {
     "quota": {"type": "integer", "description": "Bytes allowed in the locker"},
     "kinds": {"type": "array", "items": DOCUMENT_KIND_SCHEMA},
     "retry_after_seconds": {"type": "integer", "minimum": 1, "description": "Same as the Retry-After header"},
+    "suggested_passphrase": {"type": "string", "description": "With a weak password: simple words to offer instead"},
 }
 PROBLEM_SCHEMA = {
     "type": "object",
