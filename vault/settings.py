@@ -90,7 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         for name in ("CONSIGNE_DATABASE_URL", "CONSIGNE_STORAGE_URL", "CONSIGNE_BASE_URL"):
             if not env.get(name):
                 raise ConfigurationError(f"{name} must be set when CONSIGNE_ENV=production")
-    secrets_from_file = not all(env.get(name) for name in SECRET_NAMES)
+    secrets_from_file = not production and not all(env.get(name) for name in SECRET_NAMES)
     if secrets_from_file or _inside(data_dir, database_url, storage_url):
         secure_data_dir(data_dir)
     secret_values = _read_secrets(env, data_dir, production)
@@ -151,13 +151,34 @@ def _read_secrets(env: dict[str, str], data_dir: Path, production: bool) -> dict
     # (The data folder was made private by load_settings before this.)
     path = data_dir / SECRETS_FILE
     if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(generate_secrets(), handle)
+        _write_new_secrets(path)
     stored = json.loads(path.read_text())
     if "CONSIGNE_APP_KEYS" not in stored and "CONSIGNE_APP_KEY" in stored:
         stored["CONSIGNE_APP_KEYS"] = "1:" + stored["CONSIGNE_APP_KEY"]  # written before the key ring
     return {name: present.get(name, stored[name]) for name in SECRET_NAMES}
+
+
+def _write_new_secrets(path: Path) -> None:
+    """Write fresh secrets to ``path`` unless another process does it first.
+
+    Several processes may start at once on a new data folder (``consigne migrate`` and the server, or
+    several workers): the file is written whole under a temporary name and then linked into place, which
+    fails when another process got there first; that process's secrets are then the ones everybody
+    reads. No process ever reads a half-written file or keeps secrets that were replaced.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(generate_secrets(), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
 
 
 def secure_data_dir(data_dir: Path) -> None:
