@@ -115,7 +115,11 @@ def verify_chain(session: Session, chain: str) -> bool:
 
 
 def list_events_for(session: Session, *, subject_id: str, limit: int = 200, before_id: int | None = None) -> list[Event]:
-    """The person's own activity, newest first."""
+    """The person's own events, newest first: the ``limit`` events before ``before_id`` (a page).
+
+    One range of the (subject_id, id) index, as cheap for an old page as for the first one; the
+    activity in words (``vault.activity``) is built on this.
+    """
     query = select(Event).where(Event.subject_id == subject_id)
     if before_id is not None:
         query = query.where(Event.id < before_id)

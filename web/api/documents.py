@@ -10,7 +10,14 @@ from vault import documents as document_service
 from vault.errors import InvalidInput
 from vault.media import UploadedFile
 from web.api.registry import Call, endpoint
-from web.api.schemas import DocumentKinds, DocumentList, DocumentOut, DocumentPatch, DocumentUpload
+from web.api.schemas import (
+    DocumentKinds,
+    DocumentList,
+    DocumentListQuery,
+    DocumentOut,
+    DocumentPatch,
+    DocumentUpload,
+)
 
 READ_SIZE = 64 * 1024
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -25,7 +32,7 @@ def as_output(view: document_service.DocumentView) -> DocumentOut:
 @endpoint("GET", "/document-kinds", summary="The kinds of papers, with their names in the request's language",
           tag="documents", response=DocumentKinds, auth="none")
 def document_kinds(call: Call) -> DocumentKinds:
-    from web.kinds import KIND_LABELS
+    from vault.kinds import KIND_LABELS
 
     translate = call.services.translator.translate
     return DocumentKinds(items=[{"kind": kind, "label": translate(call.language, KIND_LABELS[kind])}
@@ -45,10 +52,12 @@ def create_document(call: Call) -> DocumentOut:
     return as_output(view)
 
 
-@endpoint("GET", "/documents", summary="My papers, newest first", tag="documents", response=DocumentList)
+@endpoint("GET", "/documents", summary="My papers, newest first, a page at a time", tag="documents",
+          response=DocumentList, query=DocumentListQuery, errors=(422,))
 def list_documents(call: Call) -> DocumentList:
-    return DocumentList(items=[as_output(view) for view in document_service.list_documents(call.session,
-                                                                                           current=call.current)])
+    page = document_service.list_documents(call.session, current=call.current, keys=call.services.keys,
+                                           limit=call.query.limit, cursor=call.query.cursor)
+    return DocumentList(items=[as_output(view) for view in page.items], next_cursor=page.next_cursor)
 
 
 @endpoint("GET", "/documents/{document_id}", summary="One paper's details", tag="documents", response=DocumentOut,

@@ -51,6 +51,8 @@ def _operation(route: RouteSpec) -> dict:
     operation: dict[str, Any] = {"summary": route.summary, "tags": [route.tag], "operationId": _operation_id(route)}
     parameters = [{"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in route.path.split("/") if name.startswith("{")]
+    if route.query is not None:
+        parameters += _query_parameters(route.query)
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:
@@ -78,6 +80,19 @@ def _operation(route: RouteSpec) -> dict:
     elif route.auth == "optional":
         operation["security"] = [{}, {"bearer": []}]
     return operation
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, property_schema in schema.get("properties", {}).items():
+        parameter_schema = {key: value for key, value in property_schema.items() if key not in {"title", "description"}}
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": parameter_schema}
+        if property_schema.get("description"):
+            parameter["description"] = property_schema["description"]
+        parameters.append(parameter)
+    return parameters
 
 
 def _operation_id(route: RouteSpec) -> str:

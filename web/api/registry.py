@@ -30,6 +30,7 @@ class RouteSpec:
     multipart: type[BaseModel] | None = None
     content: str | None = None  # media type of a non-JSON answer
     errors: tuple[int, ...] = ()
+    query: type[BaseModel] | None = None  # query parameters (a list's limit and cursor)
 
 
 ROUTES: list[RouteSpec] = []
@@ -39,8 +40,8 @@ blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
 def endpoint(method: str, path: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, status: int = 200, auth: str = "required",
              multipart: type[BaseModel] | None = None, content: str | None = None,
-             errors: tuple[int, ...] = ()) -> Callable:
-    spec = RouteSpec(method, path, summary, body, response, status, auth, tag, multipart, content, errors)
+             errors: tuple[int, ...] = (), query: type[BaseModel] | None = None) -> Callable:
+    spec = RouteSpec(method, path, summary, body, response, status, auth, tag, multipart, content, errors, query)
     ROUTES.append(spec)
     flask_path = path.replace("{", "<").replace("}", ">")
 
@@ -61,6 +62,8 @@ def _handle(spec: RouteSpec, view: Callable, path_params: dict) -> Response:
             call.body = spec.body.model_validate(_json_body())
         if spec.multipart is not None:
             call.form = spec.multipart.model_validate(_form_fields())
+        if spec.query is not None:
+            call.query = spec.query.model_validate(_query_fields(spec.query))
 
     return _respond(spec, run(API, spec.auth, view, path_params, prepare))
 
@@ -78,6 +81,17 @@ def _form_fields() -> dict:
         values = request.form.getlist(key)
         fields[key] = values[0] if len(values) == 1 else values
     return {key: (value if value != "" else None) for key, value in fields.items()}
+
+
+def _query_fields(model: type[BaseModel]) -> dict:
+    """The declared parameters only (others, such as ``lang``, are read elsewhere); a repeated one is
+    passed as a list, which the schema refuses rather than silently keeping one."""
+    fields: dict[str, Any] = {}
+    for key in model.model_fields:
+        values = request.args.getlist(key)
+        if values:
+            fields[key] = values[0] if len(values) == 1 else values
+    return fields
 
 
 def _respond(spec: RouteSpec, result: Any) -> Response:
