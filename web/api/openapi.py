@@ -88,6 +88,14 @@ def _query_parameters(model: type[BaseModel]) -> list[dict]:
     parameters = []
     for name, property_schema in schema.get("properties", {}).items():
         parameter_schema = {key: value for key, value in property_schema.items() if key not in {"title", "description"}}
+        # An optional parameter is absent, never null: keep the non-null alternative of "X | None".
+        alternatives = [option for option in parameter_schema.pop("anyOf", []) if option.get("type") != "null"]
+        if len(alternatives) == 1:
+            parameter_schema = alternatives[0] | parameter_schema
+        elif alternatives:
+            parameter_schema["anyOf"] = alternatives
+        if parameter_schema.get("default", 0) is None:
+            del parameter_schema["default"]
         parameter = {"name": name, "in": "query", "required": name in required, "schema": parameter_schema}
         if property_schema.get("description"):
             parameter["description"] = property_schema["description"]
