@@ -74,3 +74,24 @@ def test_sweep_sessions_deletes_more_than_65535_expired_sessions_in_one_run(envi
         assert sorted(session.scalars(select(Session.id))) == sorted(row["id"] for row in live)
         assert session.scalar(select(func.count()).select_from(Session)) == 3
     engine.dispose()
+
+
+def test_sweep_sessions_on_a_schema_that_is_not_current_says_to_migrate(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("CONSIGNE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CONSIGNE_DATABASE_URL", f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    assert cli.main(["sweep-sessions"]) == 2
+    error = capsys.readouterr().err
+    assert "run `consigne migrate` first" in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize("command", ["migrate", "sweep-sessions", "serve"])
+def test_an_unreachable_database_is_one_clear_line_without_the_password(monkeypatch, tmp_path, capsys, command):
+    from tests.servers.postgres import free_port
+
+    monkeypatch.setenv("CONSIGNE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CONSIGNE_DATABASE_URL",
+                       f"postgresql+psycopg://consigne:hunter2-do-not-print@127.0.0.1:{free_port()}/consigne")
+    assert cli.main([command]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("consigne: cannot use the database postgresql+psycopg://consigne:***@127.0.0.1:")
+    assert "hunter2" not in error and "Traceback" not in error

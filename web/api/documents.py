@@ -53,7 +53,7 @@ def create_document(call: Call) -> DocumentOut:
 
 
 @endpoint("GET", "/documents", summary="My papers, newest first, a page at a time", tag="documents",
-          response=DocumentList, query=DocumentListQuery, errors=(422,))
+          response=DocumentList, query=DocumentListQuery, errors=(403, 422))
 def list_documents(call: Call) -> DocumentList:
     page = document_service.list_documents(call.session, current=call.current, keys=call.services.keys,
                                            limit=call.query.limit, cursor=call.query.cursor)
