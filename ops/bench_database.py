@@ -90,11 +90,13 @@ def statement_timings(connection: Connection, queries: list[Query], runs: int, b
     for query in queries:
         writes = query.statement.lstrip().upper().startswith(("DELETE", "UPDATE"))
         milliseconds = p50_ms(run_statement(connection, query, roll_back=writes), runs)
-        figures[query.name] = {"p50_ms": milliseconds, "ratio_to_primary_key_read": round(milliseconds / baseline_ms, 1)}
+        figures[query.name] = {"p50_ms": milliseconds,
+                               "ratio_to_primary_key_read": round(milliseconds / baseline_ms, 1)}
     return figures
 
 
-def service_timings(engine: Engine, sample: Sample, *, keys: KeyConfig, identity, runs: int, baseline_ms: float) -> dict:
+def service_timings(engine: Engine, sample: Sample, *, keys: KeyConfig, identity, runs: int,
+                    baseline_ms: float) -> dict:
     """The services as the API calls them (statements plus building the answer, titles decrypted)."""
     words = Translator.load().for_language("fr")
     session = make_session_factory(engine)()
@@ -180,8 +182,8 @@ def sweep_timings(engine: Engine, url: str, sample: Sample, runs: int) -> dict:
         connection.execute(text("UPDATE sessions SET idle_until = :past WHERE get_byte(decode(id, 'hex'), 0) % 2 = 0"),
                            {"past": sample.now - timedelta(minutes=5)})
         total = connection.scalar(text("SELECT count(*) FROM sessions"))
-        expired = connection.scalar(text("SELECT count(*) FROM sessions WHERE expires_at <= :now OR idle_until <= :now"),
-                                    {"now": sample.now})
+        expired = connection.scalar(text("SELECT count(*) FROM sessions "
+                                         "WHERE expires_at <= :now OR idle_until <= :now"), {"now": sample.now})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE sessions"))
     factory = make_session_factory(engine)
@@ -223,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     scale = MODERATE if arguments.quick else FULL
     secrets = generate_secrets()
-    keys = KeyConfig(peppers=PepperRing.parse(secrets["CONSIGNE_PEPPERS"]), app_keys=KeyRing.parse(secrets["CONSIGNE_APP_KEYS"]),
-                     password_kdf=DEFAULT_KDF)
+    keys = KeyConfig(peppers=PepperRing.parse(secrets["CONSIGNE_PEPPERS"]),
+                     app_keys=KeyRing.parse(secrets["CONSIGNE_APP_KEYS"]), password_kdf=DEFAULT_KDF)
     identity = age.X25519Identity.generate()
     with database(arguments.database_url) as url:
         engine = make_engine(url)

@@ -202,7 +202,8 @@ STATEMENTS = [
                    WHEN busy THEN (subject_number - 1) + :busy * (1 + g % (:each - 1))
                    ELSE 1 + (g * 104729) % :documents END)::uuid::text END,
                CASE WHEN action = 'signin.failed' AND busy
-                    THEN json_build_object('burst', md5('burst:' || (subject_number + :people * (g % :bursts)))::uuid::text)
+                    THEN json_build_object('burst',
+                                           md5('burst:' || (subject_number + :people * (g % :bursts)))::uuid::text)
                     WHEN action LIKE 'document.%' THEN '{{"kind": "autre"}}'::json
                     ELSE '{{}}'::json END,
                '\\x00'::bytea, decode(md5('event:' || g), 'hex')

@@ -163,7 +163,8 @@ class _Context:
         actor_ids = {event.actor_id for event in events if event.actor_id and event.actor_id != owner.id}
         usernames = {owner.id: owner.username}
         if actor_ids:
-            usernames |= dict(session.execute(select(Account.id, Account.username).where(Account.id.in_(actor_ids))).all())
+            usernames |= dict(session.execute(select(Account.id, Account.username)
+                                              .where(Account.id.in_(actor_ids))).all())
         document_ids = {event.document_id for event in events if event.document_id}
         documents = {}
         if document_ids:

@@ -187,7 +187,8 @@ def test_plural_forms_follow_the_count(session, translator, keys):
 
 def test_an_action_newer_than_the_wording_table_still_shows(session, translator, keys):
     amina = add_account(session, "amina", now=NOW)
-    session.execute(insert(Event).values(chain="written-by-a-newer-version", sequence=1, at=NOW, action="password.changed",
+    session.execute(insert(Event).values(chain="written-by-a-newer-version", sequence=1, at=NOW,
+                                         action="password.changed",
                                          actor_id=amina.id, subject_id=amina.id, details={},
                                          previous_hash=b"\0" * 32, hash=b"\0" * 32))
     record_event(session, action="follow.started", now=NOW, actor_id=amina.id, subject_id=amina.id,
