@@ -133,6 +133,7 @@ def old_schema_timings(connection: Connection, sample: Sample, *, runs: int) -> 
     before_id = _old_activity_position(connection, sample.busy_person_id)
     pages = {
         "activity first page (200 events), busy person": ("", {"s": sample.busy_person_id}),
+        "activity first page (200 events), person busy long ago": ("", {"s": sample.formerly_busy_person_id}),
         "activity old page (200 events), busy person": ("AND id < %(b)s ", {"s": sample.busy_person_id,
                                                                               "b": before_id}),
     }
@@ -147,6 +148,9 @@ def old_schema_timings(connection: Connection, sample: Sample, *, runs: int) -> 
                                                           {"id": sample.quiet_person_id})
     figures = {name: {"now_p50_ms": p50_ms(run_statement(connection, query, roll_back=name == deletion), runs)}
                for name, query in new_queries.items()}
+    for name, query in new_queries.items():
+        if name != deletion:
+            figures[name]["now_pages_read"] = pages_read(connection, query)
     connection.commit()
     with connection.begin():
         connection.execute(text("SET LOCAL lock_timeout = '10s'"))
@@ -159,10 +163,20 @@ def old_schema_timings(connection: Connection, sample: Sample, *, runs: int) -> 
         for name, query in old_queries.items():
             figures[name]["before_p50_ms"] = p50_ms(run_statement(connection, query, roll_back=name == deletion),
                                                     old_runs)
+            if name != deletion:
+                figures[name]["before_pages_read"] = pages_read(connection, query)
         connection.rollback()
     for figure in figures.values():
         figure["speed_up"] = round(figure["before_p50_ms"] / figure["now_p50_ms"], 1)
     return figures
+
+
+def pages_read(connection: Connection, query: Query) -> int:
+    """Table and index pages (8 KiB) the query touched: what a cold cache would read from disk, a figure
+    that does not depend on the machine or on what else it is doing."""
+    plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query.statement,
+                                      query.parameters).scalar()[0]["Plan"]
+    return plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]
 
 
 def _old_activity_position(connection, owner_id: str) -> int:

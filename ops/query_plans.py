@@ -76,11 +76,13 @@ def list_queries(engine: Engine, sample: Sample, *, keys: KeyConfig, words: Boun
     session = make_session_factory(engine)()
     busy = session.get(Account, sample.busy_person_id)
     quiet = session.get(Account, sample.quiet_person_id)
+    formerly_busy = session.get(Account, sample.formerly_busy_person_id)
     old_papers = old_documents_cursor(session.connection(), busy.id, keys)
     old_activity = old_activity_cursor(session.connection(), busy.id, keys)
     try:
         with _recording(engine) as recorder:
-            for person, who in ((busy, "busy person"), (quiet, "quiet person")):
+            for person, who in ((busy, "busy person"), (quiet, "quiet person"),
+                                (formerly_busy, "person busy long ago")):
                 current = CurrentAccount(account=person, identity=identity, session=None)
                 recorder.label = f"papers, first page, {who}"
                 list_documents(session, current=current, keys=keys)

@@ -1,7 +1,9 @@
 """A realistic data set at scale, generated inside PostgreSQL in seconds (``generate_series``).
 
 Realistic where it matters to the planner: a few busy people (thousands of papers, tens of thousands of
-events) among many quiet ones, papers spread over two years, workers who deposit papers and view them,
+events) among many quiet ones, one of them busy only long ago (a guessing attack, recorded one event per
+failure before failures were grouped in bursts: all their events are in the oldest tenth of the history,
+which is where a plan betting on evenly spread events reads everyone's newer events), papers spread over two years, workers who deposit papers and view them,
 bursts of failed sign-ins, ten recovery codes per person, sessions of which a few are past their
 deadlines. Rows are made by the database itself, from numbers: account ``n`` has the id
 ``md5('account:n')`` as a UUID, so the caller can name any of them without reading anything back.
@@ -47,6 +49,8 @@ class Scale:
         if self.busy_people * self.busy_documents_each > self.documents or \
                 self.busy_people * self.busy_events_each > self.events or self.busy_people >= self.people:
             raise ValueError("the busy people cannot hold more than everything")
+        if self.busy_people < 2:
+            raise ValueError("one busy person is busy only long ago: at least two are needed")
 
 
 # The figures of issue 6: 100k people, 2M papers, 5M events, 200k sessions.
@@ -68,6 +72,7 @@ class Sample:
     """Accounts of the generated set worth naming: the busiest person, a quiet one, a worker."""
 
     busy_person_id: str
+    formerly_busy_person_id: str  # all their events are old: failed sign-ins of a past attack
     quiet_person_id: str
     staff_id: str
     now: datetime  # naive UTC: the generated "present" (sessions expire around it)
@@ -106,7 +111,8 @@ def generate(engine: Engine, scale: Scale, *, public_key: str, title_sealed: byt
                 connection.execute(text(statement), parameters)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE"))
-    return Sample(busy_person_id=account_id(1), quiet_person_id=account_id(scale.busy_people + 1),
+    return Sample(busy_person_id=account_id(1), formerly_busy_person_id=account_id(scale.busy_people),
+                  quiet_person_id=account_id(scale.busy_people + 1),
                   staff_id=account_id(scale.people + 1), now=now)
 
 
@@ -191,7 +197,8 @@ STATEMENTS = [
         JOIN generated_accounts AS account ON account.n = 1 + (numbered.burst - 1) % :people""",
     # Events in time order (ids grow with time, as when they are recorded). One event in busy_step
     # belongs to a busy person; their papers are named, their failed sign-ins name their own bursts
-    # (burst b + people * k belongs to person b); one view in five is by a worker.
+    # (burst b + people * k belongs to person b); one view in five is by a worker. In the oldest tenth,
+    # the busy slots are all the last busy person's: failed sign-ins of an attack, without bursts.
     f"""INSERT INTO events (chain, sequence, at, action, actor_id, subject_id, document_id, details,
                             previous_hash, hash)
         SELECT subject.id, g, :start + g * (:span_seconds / :events) * interval '1 second', action,
@@ -201,18 +208,23 @@ STATEMENTS = [
                CASE WHEN action LIKE 'document.%' THEN md5('document:' || CASE
                    WHEN busy THEN (subject_number - 1) + :busy * (1 + g % (:each - 1))
                    ELSE 1 + (g * 104729) % :documents END)::uuid::text END,
-               CASE WHEN action = 'signin.failed' AND busy
+               CASE WHEN attacked THEN '{{"reason": "password"}}'::json
+                    WHEN action = 'signin.failed' AND busy
                     THEN json_build_object('burst',
                                            md5('burst:' || (subject_number + :people * (g % :bursts)))::uuid::text)
                     WHEN action LIKE 'document.%' THEN '{{"kind": "autre"}}'::json
                     ELSE '{{}}'::json END,
                '\\x00'::bytea, decode(md5('event:' || g), 'hex')
-        FROM (SELECT g, busy,
-                     CASE WHEN busy THEN 1 + (g / :busy_step) % :busy ELSE {QUIET.format('g')} END AS subject_number,
-                     (ARRAY['signin.succeeded', 'document.viewed', 'document.downloaded', 'document.uploaded',
-                            'session.ended', 'signin.failed', 'document.updated'])[1 + (g / 3) % 7] AS action
-              FROM (SELECT g, g % :busy_step = 0 AND g / :busy_step <= :busy_events AS busy
-                    FROM generate_series(1::bigint, :events) AS g) AS numbers) AS numbered
+        FROM (SELECT g, busy, attacked,
+                     CASE WHEN attacked THEN :busy WHEN busy THEN 1 + (g / :busy_step) % (:busy - 1)
+                          ELSE {QUIET.format('g')} END AS subject_number,
+                     CASE WHEN attacked THEN 'signin.failed'
+                          ELSE (ARRAY['signin.succeeded', 'document.viewed', 'document.downloaded', 'document.uploaded',
+                                      'session.ended', 'signin.failed', 'document.updated'])[1 + (g / 3) % 7]
+                     END AS action
+              FROM (SELECT g, busy, busy AND g <= :events / 10 AS attacked
+                    FROM (SELECT g, g % :busy_step = 0 AND g / :busy_step <= :busy_events AS busy
+                          FROM generate_series(1::bigint, :events) AS g) AS slots) AS numbers) AS numbered
         JOIN generated_accounts AS subject ON subject.n = numbered.subject_number
         JOIN generated_accounts AS worker ON worker.n = :people + 1 + numbered.g % :staff
         ORDER BY g""",
