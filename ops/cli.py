@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from datetime import datetime, timedelta, timezone
@@ -47,34 +48,44 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"consigne: configuration error: {error}", file=sys.stderr)
         return 2
-    if arguments.command == "serve":
-        from vault.db import SchemaNotCurrent
+    try:
+        return _run(parser, arguments, settings)
+    except _Refused:
+        return 2
 
-        try:
+
+def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, settings) -> int:
+    if arguments.command == "serve":
+        with _clear_database_errors(settings.database_url):
             app = web_application(settings)
-        except SchemaNotCurrent as error:
-            print(f"consigne: {error}", file=sys.stderr)
-            return 2
         print(f"Consigne is running on http://{arguments.host}:{arguments.port}/ (data in {settings.data_dir})")
         app.run(host=arguments.host, port=arguments.port, threaded=True, debug=False, load_dotenv=False)
         return 0
     if arguments.command == "migrate":
-        from vault.db import make_engine, migrate
+        from vault.db import make_engine, migrate, schema_revisions
 
-        migrate(make_engine(settings.database_url))
-        print("database schema is up to date")
+        engine = make_engine(settings.database_url)
+        with _clear_database_errors(settings.database_url):
+            migrate(engine)
+            revision, _head = schema_revisions(engine)
+        print(f"database schema is up to date (revision {revision})")
         return 0
     if arguments.command == "demo":
         from ops.demo import print_demo_otp, seed_demo
 
         return print_demo_otp(settings) if arguments.otp else seed_demo(settings)
     if arguments.command == "sweep-sessions":
-        from vault.db import make_engine, make_session_factory
+        from vault.db import make_engine, make_session_factory, require_current_schema
         from vault.sessions import purge_expired_sessions
 
-        with make_session_factory(make_engine(settings.database_url))() as session:
-            removed = purge_expired_sessions(session, now=datetime.now(timezone.utc))
-            session.commit()
+        engine = make_engine(settings.database_url)
+        with _clear_database_errors(settings.database_url):
+            require_current_schema(engine)
+            # One DELETE on the two indexed deadlines, whatever the number of sessions (nothing is
+            # loaded into Python, and no list of ids meets the 65,535 parameters of one statement).
+            with make_session_factory(engine)() as session:
+                removed = purge_expired_sessions(session, now=datetime.now(timezone.utc))
+                session.commit()
         print(json.dumps({"sessions_deleted": removed}))
         return 0
     if arguments.command == "sweep-orphans":
@@ -87,6 +98,33 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser.error("unknown command")
     return 2
+
+
+class _Refused(Exception):
+    """The command stopped with a message already printed."""
+
+
+@contextlib.contextmanager
+def _clear_database_errors(database_url: str):
+    """An unreachable database or a schema that is not current: one plain line and status 2, no traceback.
+
+    The URL is shown without its password; the driver's own message names host and port, never secrets.
+    """
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from vault.db import SchemaNotCurrent
+
+    try:
+        yield
+    except SchemaNotCurrent as error:
+        print(f"consigne: {error}", file=sys.stderr)
+        raise _Refused() from None
+    except OperationalError as error:
+        where = make_url(database_url).render_as_string(hide_password=True)
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        print(f"consigne: cannot use the database {where}: {reason}", file=sys.stderr)
+        raise _Refused() from None
 
 
 if __name__ == "__main__":

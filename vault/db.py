@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, select, text, update
+from sqlalchemy import create_engine, event, make_url, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,14 +27,18 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
+# The SQLite database and its companions (write-ahead log, shared memory index, rollback journal, the
+# migration lock): readable and writable by the user running Consigne only.
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", ".migrate-lock")
 
 
 def make_engine(url: str) -> Engine:
     """An engine with the settings each backend needs to be safe under several workers."""
     if url.startswith("sqlite"):
-        database = url.split("///", 1)[-1]
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            prepare_sqlite_file(Path(database))
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -45,6 +51,32 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite opens it, and bring existing files back to 0600.
+
+    SQLite creates a missing database file with 0644 under the usual umask, and gives its ``-wal`` and
+    ``-shm`` files the permissions of the database file: creating the (empty, hence valid) database
+    file ourselves with 0600 makes all three private. Files left readable by an older version are
+    fixed here, at start. A missing parent folder is created 0700; an existing one is not changed (it
+    may be a folder the operator shares; the data folder itself is made private by the settings).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # O_NOFOLLOW: a symlink planted in place of the database must not make us create or chmod its target.
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    os.close(descriptor)
+    for suffix in SQLITE_COMPANIONS:
+        _make_private(Path(str(path) + suffix))
+
+
+def _make_private(path: Path) -> None:
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(status.st_mode) and stat.S_IMODE(status.st_mode) != PRIVATE_FILE_MODE:
+        os.chmod(path, PRIVATE_FILE_MODE)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -106,7 +138,10 @@ def _migration_lock(engine: Engine):
         yield
         return
     lock_path = Path(database + ".migrate-lock")
-    with open(lock_path, "a") as handle:
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    with os.fdopen(descriptor, "r+") as handle:
+        # Held until the upgrade is committed; other `consigne migrate` processes wait here, then find the
+        # schema already at the newest revision. The kernel releases it if the process dies.
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -94,6 +94,13 @@ class InvalidDate(InvalidInput):
     message = N_("This date is not valid.")
 
 
+class InvalidCursor(InvalidInput):
+    """A page cursor that this server did not make for this list and this account (or made long ago)."""
+
+    code = "invalid_cursor"
+    message = N_("This link to a next page is not valid. Start again from the first page.")
+
+
 class InvalidOtpCode(InvalidInput):
     code = "invalid_otp_code"
     message = N_("This code is not right. Check the code shown in your app and try again.")

@@ -117,8 +117,17 @@ def verify_chain(session: Session, chain: str) -> bool:
 
 
 def list_events_for(session: Session, *, subject_id: str, limit: int = 200, before_id: int | None = None) -> list[Event]:
-    """The person's own activity, newest first."""
-    query = select(Event).where(Event.subject_id == subject_id)
+    """The person's own events, newest first: the ``limit`` events before ``before_id`` (a page).
+
+    One range of the (subject_id, id) index, as cheap for an old page as for the first one; the
+    activity in words (``vault.activity``) is built on this.
+    """
+    # Written as a range of the whole (subject_id, id) key and ordered by that key, so that PostgreSQL
+    # can only read it from that index. Written "subject_id = :s ORDER BY id DESC", the planner may walk
+    # the primary key backward and filter, betting that a person's events are spread evenly over time:
+    # for someone busy long ago and quiet since, that reads every newer event of everyone (215 ms at
+    # 300k events against 0.04 ms, and seconds at 5M). The two bounds select exactly subject_id = :s.
+    query = select(Event).where(Event.subject_id >= subject_id, Event.subject_id <= subject_id)
     if before_id is not None:
         query = query.where(Event.id < before_id)
-    return list(session.scalars(query.order_by(Event.id.desc()).limit(limit)))
+    return list(session.scalars(query.order_by(Event.subject_id.desc(), Event.id.desc()).limit(limit)))

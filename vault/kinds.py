@@ -65,3 +65,9 @@ def expiry_of(expires_on: date | None, *, today: date) -> Expiry:
     if days_left <= EXPIRY_WARNING_DAYS:
         return Expiry("soon", days_left)
     return Expiry("valid", days_left)
+
+
+def kind_label(words, kind: str | None) -> str | None:
+    """The kind's name in the language of ``words`` (a BoundTranslator); None for no or an unknown kind."""
+    known = KINDS_BY_CODE.get(kind) if kind else None
+    return words.gettext(known.label) if known else None

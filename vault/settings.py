@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -22,6 +23,9 @@ from crypto.signing import SigningKey
 
 MIB = 1024 * 1024
 SECRETS_FILE = "secrets.json"
+# The data folder holds the SQLite database (usernames, sealed identities, the activity of each person),
+# the secrets file and the encrypted blobs: readable by the user that runs Consigne and nobody else.
+DATA_DIR_MODE = 0o700
 
 
 class ConfigurationError(Exception):
@@ -86,6 +90,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         for name in ("CONSIGNE_DATABASE_URL", "CONSIGNE_STORAGE_URL", "CONSIGNE_BASE_URL"):
             if not env.get(name):
                 raise ConfigurationError(f"{name} must be set when CONSIGNE_ENV=production")
+    secrets_from_file = not production and not all(env.get(name) for name in SECRET_NAMES)
+    if secrets_from_file or _inside(data_dir, database_url, storage_url):
+        secure_data_dir(data_dir)
     secret_values = _read_secrets(env, data_dir, production)
     peppers = _parse_secret("CONSIGNE_PEPPERS", secret_values, PepperRing.parse)
     app_keys = _parse_secret("CONSIGNE_APP_KEYS", secret_values, lambda text: KeyRing.parse(text, "application key"))
@@ -141,16 +148,69 @@ def _read_secrets(env: dict[str, str], data_dir: Path, production: bool) -> dict
         raise ConfigurationError(f"missing secrets for production: {missing} (generate them with `consigne secrets`)")
     # Embedded default: secrets generated once and kept beside the data, readable by this user only.
     # Fine on a laptop; in production they live in the environment, away from the database backups.
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # (The data folder was made private by load_settings before this.)
     path = data_dir / SECRETS_FILE
     if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(generate_secrets(), handle)
+        _write_new_secrets(path)
     stored = json.loads(path.read_text())
     if "CONSIGNE_APP_KEYS" not in stored and "CONSIGNE_APP_KEY" in stored:
         stored["CONSIGNE_APP_KEYS"] = "1:" + stored["CONSIGNE_APP_KEY"]  # written before the key ring
     return {name: present.get(name, stored[name]) for name in SECRET_NAMES}
+
+
+def _write_new_secrets(path: Path) -> None:
+    """Write fresh secrets to ``path`` unless another process does it first.
+
+    Several processes may start at once on a new data folder (``consigne migrate`` and the server, or
+    several workers): the file is written whole under a temporary name and then linked into place, which
+    fails when another process got there first; that process's secrets are then the ones everybody
+    reads. No process ever reads a half-written file or keeps secrets that were replaced.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(generate_secrets(), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """Create the data folder 0700, or bring an existing one back to 0700.
+
+    ``mkdir(mode=…)`` alone is not enough: it does nothing to a folder that already exists (made by an
+    older version, a package, or by hand under a 0022 umask: 0755), and that was the reported failure.
+    """
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=DATA_DIR_MODE)
+        if not data_dir.is_dir():
+            raise ConfigurationError(f"the data folder {data_dir} is not a folder")
+        if stat.S_IMODE(data_dir.stat().st_mode) != DATA_DIR_MODE:
+            os.chmod(data_dir, DATA_DIR_MODE)
+    except FileExistsError:
+        raise ConfigurationError(f"the data folder {data_dir} is not a folder") from None
+    except PermissionError:
+        raise ConfigurationError(f"the data folder {data_dir} must belong to the user running Consigne "
+                                 "(it is made readable by that user only)") from None
+
+
+def _inside(data_dir: Path, database_url: str, storage_url: str) -> bool:
+    """True when the database or the blob store lives in the data folder (the defaults do)."""
+    paths = []
+    if database_url.startswith("sqlite:///"):
+        paths.append(database_url.split("///", 1)[1].split("?", 1)[0])
+    if storage_url.startswith("file://"):
+        paths.append(storage_url[len("file://"):])
+    for raw in paths:
+        if raw and raw != ":memory:" and Path(os.path.abspath(raw)).is_relative_to(data_dir):
+            return True
+    return False
 
 
 def _parse_secret(name: str, values: dict[str, str], parse):

@@ -84,6 +84,7 @@ class Call:
     surface: Surface
     body: Any = None
     form: Any = None
+    query: Any = None  # the validated query parameters, for endpoints that declare them
     # A page view that shows a form sets this: an error from a service is then answered by the same
     # form, re-rendered with the error in words, instead of a generic error page.
     on_error: Callable[[VaultError], Response | str] | None = None

@@ -37,3 +37,31 @@ def test_malformed_values_are_clear_errors(tmp_path, name, value):
     env = {"CONSIGNE_DATA_DIR": str(tmp_path)} | generate_secrets() | {name: value}
     with pytest.raises(ConfigurationError):
         load_settings(env)
+
+
+def test_processes_starting_together_on_a_new_data_folder_share_one_set_of_secrets(tmp_path):
+    # Several processes (`consigne migrate`, workers) may start at once on a fresh data folder: none may
+    # fail on a file another is writing, and all must end up with the same secrets.
+    import threading
+
+    starters = 8
+    for attempt in range(10):
+        folder = tmp_path / f"data-{attempt}"
+        barrier = threading.Barrier(starters)
+        results, errors = [], []
+
+        def start():
+            barrier.wait()
+            try:
+                results.append(load_settings({"CONSIGNE_DATA_DIR": str(folder)}).app_keys)
+            except Exception as error:  # noqa: BLE001 - any failure is what this test looks for
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=start) for _ in range(starters)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == []
+        assert len(results) == starters and all(keys == results[0] for keys in results)
+        assert [path.name for path in folder.iterdir()] == ["secrets.json"]  # no temporary file left

@@ -154,7 +154,7 @@ def test_someone_elses_paper_is_not_found(api, client):
     assert client.delete(f"/api/v1/documents/{document['id']}", headers=other.auth).status_code == 404
     assert client.patch(f"/api/v1/documents/{document['id']}", json={"kind": "rib"},
                         headers=other.auth).status_code == 404
-    assert client.get("/api/v1/documents", headers=other.auth).get_json() == {"items": []}
+    assert client.get("/api/v1/documents", headers=other.auth).get_json() == {"items": [], "next_cursor": None}
     assert client.get(f"/api/v1/documents/{document['id']}", headers=owner.auth).status_code == 200
 
 

@@ -8,9 +8,8 @@ from vault import accounts as account_service
 from vault import sessions as session_service
 from vault import sign_in as sign_in_service
 from vault import two_factor
+from vault.activity import list_activity
 from vault.errors import InvalidInput, NotAllowed
-from vault.events import ACTIONS, list_events_for
-from vault.models import Account
 from vault.sheets import render_recovery_sheet
 from vault.throttle import Attempt
 from web.api.registry import Call, endpoint
@@ -18,6 +17,7 @@ from web.api.schemas import (
     AccountBrief,
     ActivityItem,
     ActivityList,
+    ActivityQuery,
     CurrentPassword,
     Me,
     OtpConfirm,
@@ -146,16 +146,14 @@ def recovery_sheet(call: Call) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="consigne-feuille-de-secours.pdf"'})
 
 
-@endpoint("GET", "/activity", summary="Everything that happened in my vault, newest first", tag="me",
-          response=ActivityList)
+@endpoint("GET", "/activity", summary="Everything that happened in my vault, in plain words, newest first, "
+          "a page at a time", tag="me", response=ActivityList, query=ActivityQuery, errors=(422,))
 def activity(call: Call) -> ActivityList:
-    events = list_events_for(call.session, subject_id=call.current.id)
-    actor_ids = {event.actor_id for event in events if event.actor_id}
-    names = {account.id: account.username for account in
-             call.session.query(Account).filter(Account.id.in_(actor_ids))} if actor_ids else {}
-    translate = call.services.translator.translate
+    page = list_activity(call.session, owner=call.current.account, words=call.words, keys=call.services.keys,
+                         limit=call.query.limit, cursor=call.query.cursor, identity=call.current.identity)
     return ActivityList(items=[
-        ActivityItem(at=event.at, actor=names.get(event.actor_id), action=event.action, document=event.document_id,
-                     summary=translate(call.language, ACTIONS[event.action]))
-        for event in events
-    ])
+        ActivityItem(at=item.at, until=item.until, actor=item.actor, by_you=item.by_owner, action=item.action,
+                     document=item.document_id, document_kind=item.document_kind, document_title=item.document_title,
+                     count=item.count, summary=item.summary, sentence=item.sentence, pictogram=item.pictogram)
+        for item in page.items
+    ], next_cursor=page.next_cursor)

@@ -13,9 +13,11 @@ from vault.media import UploadedFile
 from web.api.registry import Call, endpoint
 from web.uploads import held_bytes
 from web.api.schemas import (
+    ContentQuery,
     DocumentKindLabel,
     DocumentKinds,
     DocumentList,
+    DocumentListQuery,
     DocumentOut,
     DocumentPatch,
     DocumentUpload,
@@ -24,7 +26,6 @@ from web.api.schemas import (
 READ_SIZE = 64 * 1024
 # The media types a stored paper can have once cleaned (vault.media), with the extension of its file name.
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-DISPOSITIONS = ("attachment", "inline")
 
 
 def as_output(view: document_service.DocumentView) -> DocumentOut:
@@ -55,11 +56,12 @@ def create_document(call: Call) -> DocumentOut:
     return as_output(view)
 
 
-@endpoint("GET", "/documents", summary="My papers, newest first", tag="documents", response=DocumentList,
-          errors=(403,))
+@endpoint("GET", "/documents", summary="My papers, newest first, a page at a time", tag="documents",
+          response=DocumentList, query=DocumentListQuery, errors=(403, 422))
 def list_documents(call: Call) -> DocumentList:
-    return DocumentList(items=[as_output(view) for view in document_service.list_documents(call.session,
-                                                                                           current=call.current)])
+    page = document_service.list_documents(call.session, current=call.current, keys=call.services.keys,
+                                           limit=call.query.limit, cursor=call.query.cursor)
+    return DocumentList(items=[as_output(view) for view in page.items], next_cursor=page.next_cursor)
 
 
 @endpoint("GET", "/documents/{document_id}", summary="One paper's details", tag="documents", response=DocumentOut,
@@ -70,13 +72,9 @@ def get_document(call: Call, document_id: str) -> DocumentOut:
 
 @endpoint("GET", "/documents/{document_id}/content", summary="The paper itself, with its exact Content-Type",
           tag="documents", content=tuple(EXTENSIONS), download=True, errors=(403, 404, 422, 503),
-          query=({"name": "disposition", "in": "query", "required": False,
-                  "description": "inline to show the paper in the browser, attachment (the default) to save it",
-                  "schema": {"type": "string", "enum": list(DISPOSITIONS)}},))
+          query=ContentQuery)
 def get_document_content(call: Call, document_id: str) -> Response:
-    disposition = request.args.get("disposition", "attachment")
-    if disposition not in DISPOSITIONS:
-        raise InvalidInput(field="disposition")
+    disposition = call.query.disposition
     inline = disposition == "inline"
     view, reader = document_service.open_document_content(call.uow, current=call.current, document_id=document_id,
                                                           now=call.now, inline=inline)

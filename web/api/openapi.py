@@ -130,7 +130,8 @@ def _operation(route: RouteSpec, refs: dict) -> dict:
     operation: dict[str, Any] = {"summary": route.summary, "tags": [route.tag], "operationId": _operation_id(route)}
     parameters = [{"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in route.path.split("/") if name.startswith("{")]
-    parameters += copy.deepcopy(list(route.query))
+    if route.query is not None:
+        parameters += _query_parameters(route.query)
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:
@@ -193,6 +194,27 @@ def _without_null(field: dict) -> dict:
         return dict(field)
     kept = {key: value for key, value in field.items() if key != "anyOf"}
     return {**branches[0], **kept}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, property_schema in schema.get("properties", {}).items():
+        parameter_schema = {key: value for key, value in property_schema.items() if key not in {"title", "description"}}
+        # An optional parameter is absent, never null: keep the non-null alternative of "X | None".
+        alternatives = [option for option in parameter_schema.pop("anyOf", []) if option.get("type") != "null"]
+        if len(alternatives) == 1:
+            parameter_schema = alternatives[0] | parameter_schema
+        elif alternatives:
+            parameter_schema["anyOf"] = alternatives
+        if parameter_schema.get("default", 0) is None:
+            del parameter_schema["default"]
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": parameter_schema}
+        if property_schema.get("description"):
+            parameter["description"] = property_schema["description"]
+        parameters.append(parameter)
+    return parameters
 
 
 def _operation_id(route: RouteSpec) -> str:

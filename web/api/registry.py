@@ -37,7 +37,7 @@ class RouteSpec:
     multipart: type[BaseModel] | None = None
     content: tuple[str, ...] = ()  # media types of a non-JSON answer
     errors: tuple[int, ...] = ()  # statuses besides those the route's shape implies (web/api/openapi.py)
-    query: tuple[dict, ...] = ()  # OpenAPI parameter objects for the query string
+    query: type[BaseModel] | None = None  # validated query parameters (a list's limit and cursor…)
     download: bool = False  # the answer carries a Content-Disposition with a file name
 
 
@@ -48,7 +48,8 @@ blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
 def endpoint(method: str, path: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, status: int = 200, auth: str = "required",
              multipart: type[BaseModel] | None = None, content: tuple[str, ...] = (),
-             errors: tuple[int, ...] = (), query: tuple[dict, ...] = (), download: bool = False) -> Callable:
+             errors: tuple[int, ...] = (), query: type[BaseModel] | None = None,
+             download: bool = False) -> Callable:
     """Register a JSON API view; ``errors`` lists the statuses it answers that its shape does not imply."""
     spec = RouteSpec(method, path, summary, body, response, status, auth, tag, multipart, content, errors, query,
                      download)
@@ -82,6 +83,8 @@ def _handle(spec: RouteSpec, view: Callable, path_params: dict) -> Response:
             call.body = spec.body.model_validate_json(_json_body(), strict=True)
         if spec.multipart is not None:
             call.form = spec.multipart.model_validate(_form_fields())
+        if spec.query is not None:
+            call.query = spec.query.model_validate(_query_fields(spec.query))
 
     return _respond(spec, run(API, spec.auth, view, path_params, prepare))
 
@@ -131,6 +134,28 @@ def _form_fields() -> dict:
         values = request.form.getlist(key)
         fields[key] = values[0] if len(values) == 1 else values
     return {key: (value if value != "" else None) for key, value in fields.items()}
+
+
+def _query_fields(model: type[BaseModel]) -> dict:
+    """The declared parameters only (others, such as ``lang``, are read elsewhere); a repeated one is
+    passed as a list, which the schema refuses rather than silently keeping one."""
+    fields: dict[str, Any] = {}
+    for key in model.model_fields:
+        values = request.args.getlist(key)
+        if values:
+            fields[key] = values[0] if len(values) == 1 else values
+    return fields
+
+
+def _query_fields(model: type[BaseModel]) -> dict:
+    """The declared parameters only (others, such as ``lang``, are read elsewhere); a repeated one is
+    passed as a list, which the schema refuses rather than silently keeping one."""
+    fields: dict[str, Any] = {}
+    for key in model.model_fields:
+        values = request.args.getlist(key)
+        if values:
+            fields[key] = values[0] if len(values) == 1 else values
+    return fields
 
 
 def _respond(spec: RouteSpec, result: Any) -> Response:

@@ -29,6 +29,12 @@ def _iso_date_text(value: object) -> object:
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 
+from vault.activity import ACTIVITY_PER_PAGE, MAX_ACTIVITY_PER_PAGE
+from vault.documents import DOCUMENTS_PER_PAGE
+from vault.paging import MAX_CURSOR_LENGTH
+
+NEXT_CURSOR = "Pass as `cursor` to get the next page; null on the last page"
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -136,8 +142,23 @@ class DocumentOut(Strict):
     expires_on: date | None
 
 
+class PageQuery(Strict):
+    cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH,
+                               description="The `next_cursor` of the previous page; absent for the first page")
+
+
+class DocumentListQuery(PageQuery):
+    limit: int = Field(default=DOCUMENTS_PER_PAGE, ge=1, le=DOCUMENTS_PER_PAGE, description="Papers per page")
+
+
+class ContentQuery(Strict):
+    disposition: Literal["attachment", "inline"] = Field(
+        default="attachment", description="inline to show the paper in the browser, attachment to save it")
+
+
 class DocumentList(Strict):
     items: list[DocumentOut]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class DocumentPatch(Strict):
@@ -146,16 +167,28 @@ class DocumentPatch(Strict):
     expires_on: IsoDate | None = None
 
 
+class ActivityQuery(PageQuery):
+    limit: int = Field(default=ACTIVITY_PER_PAGE, ge=1, le=MAX_ACTIVITY_PER_PAGE, description="Lines per page")
+
+
 class ActivityItem(Strict):
-    at: datetime
+    at: datetime = Field(description="When it happened; for failed sign-ins, the first attempt")
+    until: datetime | None = Field(description="For failed sign-ins close together: the last attempt")
     actor: str | None = Field(description="Username of who acted; null when unknown (a failed sign-in)")
+    by_you: bool = Field(description="The signed-in person acted themself (the sentence says \"you\")")
     action: str
-    document: str | None
-    summary: str
+    document: str | None = Field(description="The paper's id")
+    document_kind: str | None = Field(description="The paper's kind, when known (also for a deleted paper)")
+    document_title: str | None = Field(description="The paper's title, while the paper exists")
+    count: int = Field(description="1, or the number of failed sign-in attempts this line stands for")
+    summary: str = Field(description="The action's short name, in the request's language")
+    sentence: str = Field(description="The whole line in plain words, in the request's language")
+    pictogram: str = Field(description="Name of the pictogram the pages show for this line")
 
 
 class ActivityList(Strict):
     items: list[ActivityItem]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class DocumentKindLabel(Strict):

@@ -71,8 +71,11 @@ def card_for(view: DocumentView, call: Call) -> PaperCard:
 # --- my papers ---------------------------------------------------------------------------------------------
 @page("/papers")
 def home(call: Call):
-    papers = [card_for(view, call) for view in document_service.list_documents(call.session, current=call.current)]
-    return render_page("papers/home.html", papers=papers)
+    page = document_service.list_documents(call.session, current=call.current, keys=call.services.keys,
+                                           cursor=request.args.get("cursor") or None)
+    papers = [card_for(view, call) for view in page.items]
+    return render_page("papers/home.html", papers=papers, next_cursor=page.next_cursor,
+                       first_page=not request.args.get("cursor"))
 
 
 # --- add a paper -------------------------------------------------------------------------------------------

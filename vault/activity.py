@@ -1,0 +1,269 @@
+"""Who has seen my papers: the person's activity in plain words, newest first, a page at a time.
+
+Principle 4 (DESIGN.md): everything seen is shown. The API (``GET /api/v1/activity``) and the page
+call this one function, so both say the same thing in the same words.
+
+Each line names who acted (their username, or "you"), what happened and to which paper (its kind in
+words), in the person's language, with a pictogram name for the page. Failed sign-ins arrive as one
+event per burst (see ``FailedSignInBurst``): one line with the number of attempts and their time span,
+so a guesser's thousand tries never bury the real accesses. Older ``signin.failed`` events, recorded
+before bursts existed, are shown as one attempt each.
+
+Paper titles: a title is written by the person and encrypted to them. Given the person's identity (it
+is in hand in every signed-in request), titles of papers still in the vault are decrypted and returned
+beside the sentence, never inside it: a free text in any script inside a translated sentence would
+break the right-to-left layout of Arabic and could read as our own words. Without an identity, titles
+stay out and the sentences are exactly the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_time
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import age
+from crypto.errors import CryptoError
+from vault.errors import InvalidCursor
+from vault.events import ACTIONS, list_events_for
+from vault.i18n import N_, BoundTranslator
+from vault.keys import KeyConfig
+from vault.kinds import kind_label
+from vault.models import Account, Document, Event, FailedSignInBurst
+from vault.paging import Page, check_limit, decode_cursor, encode_cursor
+
+ACTIVITY_PER_PAGE = 50
+MAX_ACTIVITY_PER_PAGE = 200
+ACTIVITY_LISTING = "activity"
+# Consigne serves people in France: times are shown on the wall clock they live by (winter and summer
+# time included). A caller serving elsewhere passes its own time zone.
+DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
+FAILED_SIGN_IN = "signin.failed"
+DEFAULT_PICTOGRAM = "info"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How one action is said: by the person ("you"), by someone else, with or without the paper's kind."""
+
+    pictogram: str
+    you: str
+    other: str  # with %(actor)s
+    you_kind: str | None = None  # with %(kind)s
+    other_kind: str | None = None  # with %(actor)s and %(kind)s
+    nobody: str | None = None  # when no account acted (made by an operator); else "Someone" stands in
+
+
+# Pictogram names are the page's to draw (one icon per name); the API returns them as they are.
+WORDINGS = {
+    "account.created": Wording("user-plus", N_("You opened your locker."),
+                               N_("%(actor)s opened your locker with you."), nobody=N_("Your account was opened.")),
+    "signin.succeeded": Wording("sign-in", N_("You signed in."), N_("%(actor)s signed in to your locker.")),
+    "recovery_code.used": Wording("key", N_("You used a recovery code."),
+                                  N_("%(actor)s used one of your recovery codes.")),
+    "recovery_codes.renewed": Wording("key", N_("You made new recovery codes. The old sheet no longer works."),
+                                      N_("%(actor)s made new recovery codes for you.")),
+    "otp.enabled": Wording("shield", N_("You turned on two-step sign-in."),
+                           N_("%(actor)s turned on two-step sign-in for you.")),
+    "session.ended": Wording("sign-out", N_("You signed out."), N_("%(actor)s signed out.")),
+    "sessions.ended_all": Wording("sign-out", N_("You signed out everywhere."),
+                                  N_("%(actor)s signed you out everywhere.")),
+    "document.uploaded": Wording("upload", N_("You added a paper."), N_("%(actor)s added a paper to your locker."),
+                                 N_("You added a paper: %(kind)s."),
+                                 N_("%(actor)s added a paper to your locker: %(kind)s.")),
+    "document.viewed": Wording("eye", N_("You looked at a paper."), N_("%(actor)s looked at one of your papers."),
+                               N_("You looked at a paper: %(kind)s."),
+                               N_("%(actor)s looked at your paper: %(kind)s.")),
+    "document.downloaded": Wording("download", N_("You downloaded a paper."),
+                                   N_("%(actor)s downloaded one of your papers."),
+                                   N_("You downloaded a paper: %(kind)s."),
+                                   N_("%(actor)s downloaded your paper: %(kind)s.")),
+    "document.updated": Wording("pencil", N_("You changed the details of a paper."),
+                                N_("%(actor)s changed the details of one of your papers."),
+                                N_("You changed the details of a paper: %(kind)s."),
+                                N_("%(actor)s changed the details of your paper: %(kind)s.")),
+    "document.deleted": Wording("trash", N_("You deleted a paper."), N_("%(actor)s deleted one of your papers."),
+                                N_("You deleted a paper: %(kind)s."),
+                                N_("%(actor)s deleted your paper: %(kind)s.")),
+}
+FOLLOW_STARTED = "follow.started"
+FOLLOW_PICTOGRAM = "people"
+FAILED_SIGN_IN_PICTOGRAM = "warning"
+SOMEONE = N_("Someone")
+
+
+@dataclass(frozen=True)
+class ActivityItem:
+    """One line of the activity."""
+
+    event_id: int
+    at: datetime  # when it happened; for a burst of failed sign-ins, the first attempt
+    until: datetime | None  # for a burst: the last attempt
+    action: str
+    actor: str | None  # username of who acted; None when nobody is known (a failed sign-in)
+    by_owner: bool  # the person acted themself: the sentence says "you"
+    document_id: str | None
+    document_kind: str | None
+    document_title: str | None  # only with the owner's identity, and only while the paper exists
+    count: int  # 1, or the number of attempts in a burst of failed sign-ins
+    summary: str  # the action's short name, in the person's language
+    sentence: str  # the whole line, in the person's language
+    pictogram: str
+
+
+ActivityPage = Page[ActivityItem]
+
+
+def list_activity(session: Session, *, owner: Account, words: BoundTranslator, keys: KeyConfig,
+                  limit: int | None = None, cursor: str | None = None,
+                  identity: age.X25519Identity | None = None, timezone: tzinfo = DISPLAY_TIMEZONE) -> ActivityPage:
+    """The activity of ``owner`` (the signed-in account: nobody reads another's activity), newest first.
+
+    ``cursor`` comes from the previous page's ``next_cursor``; ``identity`` (the owner's) adds paper
+    titles. Reads one range of the events index plus, for the page's lines only, three look-ups by
+    primary key: who acted, which papers, which bursts. Cost does not depend on how old the page is.
+    """
+    limit = check_limit(limit, default=ACTIVITY_PER_PAGE, maximum=MAX_ACTIVITY_PER_PAGE)
+    before_id = None
+    if cursor is not None:
+        before_id = _event_position(decode_cursor(keys, cursor, listing=ACTIVITY_LISTING, owner_id=owner.id))
+    events = list_events_for(session, subject_id=owner.id, limit=limit + 1, before_id=before_id)
+    next_cursor = None
+    if len(events) > limit:
+        events = events[:limit]
+        next_cursor = encode_cursor(keys, listing=ACTIVITY_LISTING, owner_id=owner.id, position=[events[-1].id])
+    context = _Context.load(session, owner=owner, events=events, words=words, identity=identity, timezone=timezone)
+    return Page(items=[context.describe(event) for event in events], next_cursor=next_cursor)
+
+
+def _event_position(position: list) -> int:
+    if len(position) != 1 or isinstance(position[0], bool) or not isinstance(position[0], int) or position[0] < 1:
+        raise InvalidCursor()
+    return position[0]
+
+
+@dataclass
+class _Context:
+    """What the lines of one page need, read once for the whole page."""
+
+    owner: Account
+    words: BoundTranslator
+    timezone: tzinfo
+    usernames: dict[str, str]
+    documents: dict[str, tuple[str, str | None]]  # id -> (kind, title)
+    bursts: dict[str, FailedSignInBurst]
+
+    @classmethod
+    def load(cls, session: Session, *, owner: Account, events: list[Event], words: BoundTranslator,
+             identity: age.X25519Identity | None, timezone: tzinfo) -> _Context:
+        actor_ids = {event.actor_id for event in events if event.actor_id and event.actor_id != owner.id}
+        usernames = {owner.id: owner.username}
+        if actor_ids:
+            usernames |= dict(session.execute(select(Account.id, Account.username)
+                                              .where(Account.id.in_(actor_ids))).all())
+        document_ids = {event.document_id for event in events if event.document_id}
+        documents = {}
+        if document_ids:
+            # Filtered on the owner too: an event can only ever describe the owner's own papers.
+            rows = session.execute(select(Document.id, Document.kind, Document.title_sealed)
+                                   .where(Document.owner_id == owner.id, Document.id.in_(document_ids)))
+            documents = {row.id: (row.kind, _open_title(row.title_sealed, identity)) for row in rows}
+        burst_ids = {burst_id for event in events if event.action == FAILED_SIGN_IN
+                     and (burst_id := _burst_id(event)) is not None}
+        bursts = {}
+        if burst_ids:
+            bursts = {burst.id: burst for burst in session.scalars(
+                select(FailedSignInBurst).where(FailedSignInBurst.account_id == owner.id,
+                                                FailedSignInBurst.id.in_(burst_ids)))}
+        return cls(owner, words, timezone, usernames, documents, bursts)
+
+    def describe(self, event: Event) -> ActivityItem:
+        by_owner = event.actor_id == self.owner.id
+        actor = self.usernames.get(event.actor_id) if event.actor_id else None
+        kind, title = self.documents.get(event.document_id, (None, None)) if event.document_id else (None, None)
+        if kind is None and isinstance(event.details, dict) and isinstance(event.details.get("kind"), str):
+            kind = event.details["kind"]  # a deleted paper: its kind was recorded with the event
+        summary_source = ACTIONS.get(event.action)
+        summary = self.words.gettext(summary_source) if summary_source else event.action
+        item = dict(event_id=event.id, at=event.at, until=None, action=event.action, actor=actor, by_owner=by_owner,
+                    document_id=event.document_id, document_kind=kind, document_title=title, count=1,
+                    summary=summary)
+        if event.action == FAILED_SIGN_IN:
+            burst = self.bursts.get(_burst_id(event))
+            if burst is not None:
+                item.update(until=burst.last_at, count=burst.count)
+            return ActivityItem(**item, sentence=self._failed_sign_ins(event.at, item["until"] or event.at,
+                                                                       item["count"]),
+                                pictogram=FAILED_SIGN_IN_PICTOGRAM)
+        if event.action == FOLLOW_STARTED:
+            return ActivityItem(**item, sentence=self._follow_started(event.details), pictogram=FOLLOW_PICTOGRAM)
+        wording = WORDINGS.get(event.action)
+        if wording is None:  # an action newer than this table: its short name still says what happened
+            sentence = summary if by_owner or actor is None else f"{actor}: {summary}"
+            return ActivityItem(**item, sentence=sentence, pictogram=DEFAULT_PICTOGRAM)
+        sentence = self._sentence(wording, by_owner=by_owner, acted=event.actor_id is not None, actor=actor,
+                                  kind=kind)
+        return ActivityItem(**item, sentence=sentence, pictogram=wording.pictogram)
+
+    def _sentence(self, wording: Wording, *, by_owner: bool, acted: bool, actor: str | None,
+                  kind: str | None) -> str:
+        label = kind_label(self.words, kind)
+        if by_owner:
+            if label and wording.you_kind:
+                return self.words.gettext(wording.you_kind, kind=label)
+            return self.words.gettext(wording.you)
+        if not acted and wording.nobody:
+            return self.words.gettext(wording.nobody)
+        # An account since deleted, or no account at all: "Someone", never a blank.
+        name = actor or self.words.gettext(SOMEONE)
+        if label and wording.other_kind:
+            return self.words.gettext(wording.other_kind, actor=name, kind=label)
+        return self.words.gettext(wording.other, actor=name)
+
+    def _follow_started(self, details) -> str:
+        organisation = details.get("organisation") if isinstance(details, dict) else None
+        if isinstance(organisation, str) and organisation:
+            return self.words.gettext("%(organisation)s now follows you, with your consent.",
+                                      organisation=organisation)
+        return self.words.gettext("An organisation now follows you, with your consent.")
+
+    def _failed_sign_ins(self, first: datetime, last: datetime, count: int) -> str:
+        start, end = self._time(first), self._time(last)
+        if self._local_date(first) != self._local_date(last):
+            start, end = self._date_time(first), self._date_time(last)
+        if count == 1:
+            return self.words.gettext("A refused sign-in attempt at %(time)s.", time=start)
+        if start == end:
+            return self.words.ngettext("%(num)d refused sign-in attempt at %(time)s.",
+                                       "%(num)d refused sign-in attempts at %(time)s.", count, time=start)
+        return self.words.ngettext("%(num)d refused sign-in attempt between %(start)s and %(end)s.",
+                                   "%(num)d refused sign-in attempts between %(start)s and %(end)s.", count,
+                                   start=start, end=end)
+
+    def _time(self, moment: datetime) -> str:
+        return format_time(moment, format="short", tzinfo=self.timezone, locale=self.words.language)
+
+    def _date_time(self, moment: datetime) -> str:
+        return format_datetime(moment, format="short", tzinfo=self.timezone, locale=self.words.language)
+
+    def _local_date(self, moment: datetime):
+        return moment.astimezone(self.timezone).date()
+
+
+def _burst_id(event: Event) -> str | None:
+    details = event.details if isinstance(event.details, dict) else {}
+    burst_id = details.get("burst")
+    return burst_id if isinstance(burst_id, str) and len(burst_id) == 36 else None
+
+
+def _open_title(sealed: bytes | None, identity: age.X25519Identity | None) -> str | None:
+    if sealed is None or identity is None:
+        return None
+    try:
+        return age.decrypt_bytes(sealed, identities=[identity]).decode()
+    except (CryptoError, UnicodeDecodeError):
+        return None  # a title that does not open is left out; the line still says what happened
