@@ -188,14 +188,14 @@ def test_plural_forms_follow_the_count(session, translator, keys):
 def test_an_action_newer_than_the_wording_table_still_shows(session, translator, keys):
     amina = add_account(session, "amina", now=NOW)
     session.execute(insert(Event).values(chain="written-by-a-newer-version", sequence=1, at=NOW,
-                                         action="password.changed",
+                                         action="locker.moved_to_the_moon",
                                          actor_id=amina.id, subject_id=amina.id, details={},
                                          previous_hash=b"\0" * 32, hash=b"\0" * 32))
     record_event(session, action="follow.started", now=NOW, actor_id=amina.id, subject_id=amina.id,
                  details={"organisation": "Accueil de nuit"})
     follow, newer = activity(session, amina, translator, keys)
     assert follow.sentence == "Accueil de nuit now follows you, with your consent."
-    assert (newer.sentence, newer.pictogram) == ("password.changed", "info")
+    assert (newer.sentence, newer.pictogram) == ("locker.moved_to_the_moon", "info")
 
 
 def test_another_persons_events_never_appear(session, translator, keys):

@@ -49,7 +49,7 @@ def test_sign_in_with_the_second_step_and_the_device_cookie(app, api, client, cl
         assert page.url.startswith(f"{base}/sign-in/second-step")
         page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).at(clock()))
         page.get_by_role("button", name="Continue").click()
-        assert page.url == f"{base}/"
+        assert page.url == f"{base}/papers"
 
         cookies = {cookie["name"]: cookie for cookie in context.cookies()}
         for name in ("consigne-session", "consigne-devices"):
@@ -74,6 +74,6 @@ def test_sign_in_with_the_second_step_and_the_device_cookie(app, api, client, cl
         locked.get_by_label("Password").fill(PASSWORD)
         locked.get_by_label("A recovery code").fill(person.recovery_codes[0])
         locked.get_by_role("button", name="Sign in").click()
-        assert locked.url == f"{base}/"
+        assert locked.url == f"{base}/papers"
         stranger_context.close()
         context.close()

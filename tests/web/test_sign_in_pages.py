@@ -43,7 +43,7 @@ def text(response) -> str:
 def test_password_only_signs_in_and_remembers_this_browser(api, client):
     api.enrol("amina")
     signed_in = post_sign_in(client, "amina")
-    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/"
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/papers"
     cookies = set_cookies(signed_in)
     for name in ("consigne-session", "consigne-devices"):
         assert "HttpOnly" in cookies[name] and "SameSite=Strict" in cookies[name] and "Path=/" in cookies[name]
