@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ops.serving.loopback import DEFAULT_BODY_LIMIT, NGINX_TEMPLATE, free_port, render_nginx_config, running_nginx
+from ops.serving.loopback import DEFAULT_BODY_LIMIT, NGINX_TEMPLATE, render_nginx_config, running_nginx
 from tests.serving.clients import (
     MIB,
     StalledClients,
