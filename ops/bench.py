@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     serving.add_argument("--media-slots", type=int, help="decodings at once per worker")
     serving.add_argument("--gunicorn", default="", help="more gunicorn arguments, e.g. \"--worker-class sync\"")
     serving.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    serving.add_argument("--sign-in-clients", type=int, default=8, help="connections of the sign-in load")
     serving.add_argument("--serving-only", action="store_true", help="only the figures through the server")
     arguments = parser.parse_args(argv)
     from ops.serving import benchmark as serving_benchmark
@@ -215,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = serving_benchmark.ServingOptions(
         workers=arguments.workers, threads=arguments.threads, kdf_slots=arguments.kdf_slots,
-        media_slots=arguments.media_slots, gunicorn_arguments=tuple(shlex.split(arguments.gunicorn)))
+        media_slots=arguments.media_slots, gunicorn_arguments=tuple(shlex.split(arguments.gunicorn)),
+        sign_in_clients=arguments.sign_in_clients)
     scale = 1 if not arguments.quick else 0
     results = {}
     if not arguments.serving_only:

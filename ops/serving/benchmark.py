@@ -48,6 +48,7 @@ class ServingOptions:
     kdf_slots: int | None = None
     media_slots: int | None = None
     gunicorn_arguments: tuple[str, ...] = ()
+    sign_in_clients: int = 8  # connections of the sign-in load, each signing in again as soon as answered
 
     def environment(self) -> dict[str, str]:
         named = {"CONSIGNE_WORKERS": self.workers, "CONSIGNE_THREADS": self.threads,
@@ -212,20 +213,42 @@ def reset_peak_memory(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # 5: reset the peak resident size to the current one
 
 
-def bench_upload_memory(stack: Stack, client: Client, pdf: bytes) -> dict:
-    """Peak memory growth of the worker that handled one upload of ``pdf``, as a multiple of its size."""
-    client.upload(pdf, "warm-up.pdf")  # first use of every code path and pool, not counted
-    workers = stack.app.worker_pids()
-    before = {}
-    for pid in workers:
-        reset_peak_memory(pid)
-        before[pid] = process_memory(pid)["VmRSS"]
-    client.upload(pdf, "measured.pdf")
-    growth = {pid: process_memory(pid)["VmHWM"] - before[pid] for pid in workers}
-    peak = max(growth.values())
+def bench_upload_memory(stack: Stack, client: Client, pdf: bytes, warm_up_pdf: bytes) -> dict:
+    """Peak memory growth of the worker that handled an upload of ``pdf``, as a multiple of its size.
+
+    Every worker first handles small uploads (several at once, so that each worker gets some): the code
+    paths and pools an upload uses are then in place, and what is measured is what the upload itself
+    takes. The largest growth of three measured uploads is kept (a worker that already held a large
+    upload may reuse that memory, which would flatter the figure).
+    """
+    warm_up_clients = [Client(stack.app.url) for _ in range(2 * len(stack.app.worker_pids()))]
+    for warm_up in warm_up_clients:
+        warm_up.token = client.token
+    for _ in range(2):
+        threads = [threading.Thread(target=warm_up.upload, args=(warm_up_pdf, "warm-up.pdf"))
+                   for warm_up in warm_up_clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for warm_up in warm_up_clients:
+        warm_up.close()
+    growths = []
+    for _ in range(3):
+        workers = stack.app.worker_pids()
+        before = {}
+        for pid in workers:
+            reset_peak_memory(pid)
+            before[pid] = process_memory(pid)["VmRSS"]
+        document = client.upload(pdf, "measured.pdf")
+        growths.append(max(process_memory(pid)["VmHWM"] - before[pid] for pid in workers))
+        client.request("DELETE", f"/api/v1/documents/{document['id']}")
+    peak = max(growths)
     return {"document_bytes": len(pdf), "peak_worker_growth_mib": round(peak / MIB, 1),
+            "each_upload_mib": [round(growth / MIB, 1) for growth in growths],
             "ratio_to_document": round(peak / len(pdf), 2), "aim": "<= 2",
-            "measured": "VmHWM after /proc/PID/clear_refs of each gunicorn worker; the largest growth"}
+            "measured": "VmHWM after /proc/PID/clear_refs of each gunicorn worker, less its VmRSS before; "
+                        "the largest of three uploads"}
 
 
 # --- listing, idle and under sign-in load ----------------------------------------------------------
@@ -351,9 +374,9 @@ def run(*, endpoint: str, access_key: str, secret_key: str, nginx: str, quick: b
                 "serving": {**gunicorn_settings(environment, options), **options.environment(),
                             "gunicorn_arguments": list(options.gunicorn_arguments)},
                 "upload_download_pdf": bench_upload_download(stack, client, minio, "bench-plain", pdf),
-                "upload_memory": bench_upload_memory(stack, client, pdf),
             }
             small = pdf_of_size(20_000)
+            results["upload_memory"] = bench_upload_memory(stack, client, pdf, small)
             for document in client.json("GET", "/api/v1/documents")["items"]:
                 client.request("DELETE", f"/api/v1/documents/{document['id']}")
             for number in range(documents):
@@ -363,7 +386,7 @@ def run(*, endpoint: str, access_key: str, secret_key: str, nginx: str, quick: b
                 sign_up(stack.url, username).close()
             results.update(bench_listing_and_sign_ins(
                 stack, client, documents=documents, load_seconds=4 if quick else 20,
-                load_clients=8, usernames=usernames, kdf=kdf))
+                load_clients=options.sign_in_clients, usernames=usernames, kdf=kdf))
             client.close()
     return results
 
