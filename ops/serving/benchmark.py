@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ops.serving.loopback import GUNICORN_CONFIG, ROOT, Stack, running_stack
+from ops.serving.loopback import ROOT, Stack, gunicorn_settings, running_stack
 
 MIB = 1024 * 1024
 PASSWORD = "banc-essai-mesure-77"
@@ -120,22 +120,6 @@ def sign_up(url: str, username: str) -> Client:
     client.token = client.json("POST", "/api/v1/sessions", {"username": username, "password": PASSWORD},
                                expect=201)["token"]
     return client
-
-
-def gunicorn_settings(environment: dict[str, str], options: ServingOptions) -> dict:
-    """What gunicorn makes of its configuration in ``environment`` (``--print-config``, which loads the app)."""
-    inherited = {name: value for name, value in os.environ.items() if not name.startswith("CONSIGNE_")}
-    printed = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), *options.gunicorn_arguments,
-                              "--print-config"], cwd=ROOT, env={**inherited, **environment, "PYTHONPATH": str(ROOT)},
-                             capture_output=True, text=True, timeout=60, check=True).stdout
-    wanted = ("worker_class", "workers", "threads", "timeout")
-    settings = {}
-    for line in printed.splitlines():
-        name, _, value = line.partition("=")
-        if name.strip() in wanted:
-            value = value.strip()
-            settings[name.strip()] = int(value) if value.isdigit() else value
-    return settings
 
 
 def best_of(runs: int, function) -> float:
@@ -371,7 +355,7 @@ def run(*, endpoint: str, access_key: str, secret_key: str, nginx: str, quick: b
                            gunicorn_arguments=options.gunicorn_arguments) as stack:
             client = sign_up(stack.url, "bench")
             results = {
-                "serving": {**gunicorn_settings(environment, options), **options.environment(),
+                "serving": {**gunicorn_settings(environment, options.gunicorn_arguments), **options.environment(),
                             "gunicorn_arguments": list(options.gunicorn_arguments)},
                 "upload_download_pdf": bench_upload_download(stack, client, minio, "bench-plain", pdf),
             }

@@ -197,6 +197,23 @@ def running_stack(environment: Mapping[str, str], *, folder: Path, nginx: str,
             yield Stack(app=app, proxy=proxy, environment=dict(environment))
 
 
+def gunicorn_settings(environment: Mapping[str, str], arguments: Sequence[str] = ()) -> dict:
+    """What gunicorn makes of the production configuration in ``environment`` (``--print-config``, which
+    also loads the application, so the database must be migrated)."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("CONSIGNE_")}
+    printed = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), *arguments,
+                              "--print-config"], cwd=ROOT, env={**inherited, **environment, "PYTHONPATH": str(ROOT)},
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    wanted = ("worker_class", "workers", "threads", "timeout")
+    settings = {}
+    for line in printed.splitlines():
+        name, _, value = line.partition("=")
+        if name.strip() in wanted:
+            value = value.strip()
+            settings[name.strip()] = int(value) if value.isdigit() else value
+    return settings
+
+
 def _wait_until_healthy(process: subprocess.Popen, url: str, log_path: Path) -> None:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:

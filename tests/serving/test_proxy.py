@@ -28,6 +28,7 @@ from tests.serving.clients import (
 )
 from tests.serving.disk import TempFolderWatch
 from vault.settings import load_settings
+from web.app import FORM_FIELDS_MEMORY
 
 BODY_LIMIT_BYTES = 51 * MIB  # DEFAULT_BODY_LIMIT
 
@@ -57,7 +58,7 @@ def test_an_accepted_body_always_fits_the_memory_buffer(tmp_path):
     assert directives(config, "client_body_in_file_only") == []
     # The proxy's limit is the application's: the largest document plus the form fields.
     settings = load_settings({"CONSIGNE_DATA_DIR": str(tmp_path)})
-    assert settings.limits.max_document_bytes + 1 * MIB == BODY_LIMIT_BYTES
+    assert settings.limits.max_document_bytes + FORM_FIELDS_MEMORY == BODY_LIMIT_BYTES
 
 
 def test_the_largest_body_allowed_stays_in_memory(stack, token):
