@@ -41,10 +41,10 @@ worker_class = "gthread"
 workers = _whole_number("CONSIGNE_WORKERS", _cores())
 # Threads mostly wait: on the database, on S3, or for a gate slot (a sign-in waits up to
 # CONSIGNE_KDF_WAIT_SECONDS). They must outnumber the sign-ins that can be waiting at once, or those take
-# every thread and a listing queues behind them: with 24 connections signing in without pause, 2 workers
-# x 8 threads made listing 200 papers 19-21x slower than idle, 2 x 16 kept it within 1.3-1.9x
-# (python -m ops.bench, README). A waiting thread costs little; one holding an upload costs up to a few
-# times the document, and nginx lets at most 32 large bodies through at once in all.
+# every thread and a listing queues behind them: with 24 connections signing in without pause and
+# Argon2id on the gate, 2 workers x 8 threads made listing 200 papers 20-60x slower than idle, 2 x 16 kept
+# it within 2x (python -m ops.bench --sign-in-clients 24; README). A waiting thread costs little; one
+# holding an upload costs a few times the document, and nginx lets at most 32 large bodies through at once.
 threads = _whole_number("CONSIGNE_THREADS", 16)
 # A worker whose main loop is silent this long is replaced (a stuck C extension); requests themselves
 # are bounded by nginx's proxy_read_timeout and the gates' waits.
