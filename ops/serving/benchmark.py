@@ -9,19 +9,15 @@ is compared with, measured in the same run:
 - listing 200 papers, p50/p95, idle and while a second process keeps signing in (aim: <= 3x idle);
 - sign-ins per second, against what the cores could do if they did nothing but Argon2id.
 
-The sign-in load runs in a process of its own (``python -m ops.serving.benchmark sign-in-load``) so that
-it does not share this process's interpreter lock with the requests being timed.
+The sign-in load runs in a process of its own (``python -m ops.serving.load``, same machine) so that it
+does not share this process's interpreter lock with the requests being timed.
 """
 
 from __future__ import annotations
 
-import argparse
-import http.client
 import io
 import json
 import os
-import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ops.serving.load import PASSWORD, Client, percentiles
 from ops.serving.loopback import ROOT, Stack, gunicorn_settings, running_stack
 
 MIB = 1024 * 1024
-PASSWORD = "banc-essai-mesure-77"
 LOWER_PRIORITY = 10  # vault/capacity.py LOWER_PRIORITY: the nice value of the work gates' threads
 
 
@@ -56,64 +52,6 @@ class ServingOptions:
         return {name: str(value) for name, value in named.items() if value is not None}
 
 
-class Client:
-    """One keep-alive HTTP connection, as a browser or a partner's client keeps one."""
-
-    def __init__(self, url: str, *, timeout: float = 120.0) -> None:
-        parsed = urlparse(url)
-        self.host, self.port, self.timeout = parsed.hostname, parsed.port, timeout
-        self.token: str | None = None
-        self._connection: http.client.HTTPConnection | None = None
-
-    def request(self, method: str, path: str, *, body: bytes | None = None, content_type: str | None = None
-                ) -> tuple[int, bytes]:
-        headers = {"Accept-Language": "en"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        if content_type:
-            headers["Content-Type"] = content_type
-        for attempt in (1, 2):
-            if self._connection is None:
-                self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-            try:
-                self._connection.request(method, path, body=body, headers=headers)
-                response = self._connection.getresponse()
-                return response.status, response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.close()  # the server closed an idle keep-alive connection: open another, once
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def json(self, method: str, path: str, payload: dict | None = None, *, expect: int = 200) -> dict:
-        status, data = self.request(method, path, body=None if payload is None else json.dumps(payload).encode(),
-                                    content_type=None if payload is None else "application/json")
-        if status != expect:
-            raise RuntimeError(f"{method} {path} answered {status}: {data[:300]!r}")
-        return json.loads(data) if data else {}
-
-    def upload(self, content: bytes, file_name: str, *, title: str | None = None) -> dict:
-        boundary = "bench-" + secrets.token_hex(8)
-        body = io.BytesIO()
-        fields = {"kind": "autre", **({"title": title} if title else {})}
-        for name, value in fields.items():
-            body.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-        body.write(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
-                   "Content-Type: application/pdf\r\n\r\n".encode())
-        body.write(content)
-        body.write(f"\r\n--{boundary}--\r\n".encode())
-        status, data = self.request("POST", "/api/v1/documents", body=body.getvalue(),
-                                    content_type=f"multipart/form-data; boundary={boundary}")
-        if status != 201:
-            raise RuntimeError(f"upload answered {status}: {data[:300]!r}")
-        return json.loads(data)
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
 def sign_up(url: str, username: str) -> Client:
     client = Client(url)
     client.json("POST", "/api/v1/people", {"username": username, "password": PASSWORD}, expect=201)
@@ -129,12 +67,6 @@ def best_of(runs: int, function) -> float:
         function()
         timings.append(time.perf_counter() - started)
     return min(timings)
-
-
-def percentiles(milliseconds: list[float]) -> dict:
-    ordered = sorted(milliseconds)
-    return {"requests": len(ordered), "p50_ms": round(statistics.median(ordered), 1),
-            "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 1)}
 
 
 # --- upload and download -------------------------------------------------------------------------------
@@ -280,8 +212,8 @@ def gate_threads(worker_pids: list[int]) -> int:
 @contextmanager
 def sign_in_load(url: str, usernames: list[str], *, clients: int, seconds: float):
     """A second process signing in continuously with ``clients`` connections; yields, then its figures."""
-    command = [sys.executable, "-m", "ops.serving.benchmark", "sign-in-load", url, "--seconds", str(seconds),
-               "--clients", str(clients), *usernames]
+    command = [sys.executable, "-m", "ops.serving.load", url, "--seconds", str(seconds), "--clients", str(clients),
+               *usernames]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                                stdout=subprocess.PIPE, text=True)
     figures: dict = {}
@@ -373,53 +305,3 @@ def run(*, endpoint: str, access_key: str, secret_key: str, nginx: str, quick: b
                 load_clients=options.sign_in_clients, usernames=usernames, kdf=kdf))
             client.close()
     return results
-
-
-# --- the sign-in load process ------------------------------------------------------------------------
-
-
-def sign_in_load_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.serving.benchmark sign-in-load")
-    parser.add_argument("url")
-    parser.add_argument("usernames", nargs="+")
-    parser.add_argument("--seconds", type=float, required=True)
-    parser.add_argument("--clients", type=int, required=True)
-    arguments = parser.parse_args(argv)
-    deadline = time.monotonic() + arguments.seconds
-    answers: dict[str, int] = {}
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def keep_signing_in(number: int) -> None:
-        client = Client(arguments.url, timeout=60)
-        username = arguments.usernames[number % len(arguments.usernames)]
-        body = {"username": username, "password": PASSWORD}
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            status, _ = client.request("POST", "/api/v1/sessions", body=json.dumps(body).encode(),
-                                       content_type="application/json")
-            with lock:
-                answers[str(status)] = answers.get(str(status), 0) + 1
-                if status == 201:
-                    latencies.append((time.perf_counter() - started) * 1000)
-        client.close()
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=keep_signing_in, args=(number,)) for number in range(arguments.clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    signed_in = answers.get("201", 0)
-    figures = {"seconds": round(elapsed, 1), "answers": answers, "per_second": round(signed_in / elapsed, 2),
-               **({"p50_ms": None, "p95_ms": None} if not latencies else
-                  {k: v for k, v in percentiles(latencies).items() if k != "requests"})}
-    print(json.dumps(figures))
-    return 0
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["sign-in-load"]:
-        sys.exit(sign_in_load_main(sys.argv[2:]))
-    sys.exit("usage: python -m ops.serving.benchmark sign-in-load URL USERNAME... --seconds S --clients N")
