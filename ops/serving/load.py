@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import io
+import ipaddress
 import json
 import secrets
+import socket
 import statistics
 import sys
 import threading
@@ -94,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--clients", type=int, required=True)
     arguments = parser.parse_args(argv)
+    # A load generator aims at a set-up of one's own on this machine, never at anyone else's server.
+    if not ipaddress.ip_address(socket.gethostbyname(urlparse(arguments.url).hostname or "")).is_loopback:
+        parser.error("the load only goes to a server on this machine's loopback (127.0.0.0/8)")
     deadline = time.monotonic() + arguments.seconds
     answers: dict[str, int] = {}
     latencies: list[float] = []
