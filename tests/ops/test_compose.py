@@ -1,0 +1,82 @@
+"""docker-compose.yml and the image: migrations are one step that the instances wait for, and the proxy runs
+the same template as the serving tests. No Docker engine runs here: the file is checked by Debian's
+``docker-compose config -q`` and read as YAML."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ops.serving.loopback import DEFAULT_BODY_LIMIT, NGINX_TEMPLATE, ROOT, render_nginx_config
+from tests.lanes import require_program
+
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "ops" / "Dockerfile"
+# What the README tells an operator to put in .env (values are placeholders).
+DOCUMENTED_ENV = {
+    "POSTGRES_PASSWORD": "change-me", "MINIO_ROOT_USER": "consigne", "MINIO_ROOT_PASSWORD": "change-me-too",
+    "CONSIGNE_PEPPERS": "1:AAAA", "CONSIGNE_APP_KEYS": "1:AAAA", "CONSIGNE_SIGNING_KEY": "AAAA",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def consigne_instances(compose: dict) -> dict[str, dict]:
+    return {name: service for name, service in compose["services"].items()
+            if service.get("image") == "consigne:local" and name != "migrate"}
+
+
+def test_docker_compose_accepts_the_file(tmp_path):
+    program = require_program("docker-compose", "docker-compose")
+    inherited = {name: value for name, value in os.environ.items() if name not in DOCUMENTED_ENV}
+    checked = subprocess.run([program, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=tmp_path,
+                             env={**inherited, **DOCUMENTED_ENV}, capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+    # And it says what is missing instead of starting half-configured
+    missing = subprocess.run([program, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=tmp_path, env=inherited,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "POSTGRES_PASSWORD" in missing.stderr
+
+
+def test_migrations_run_once_before_every_instance(compose):
+    migrate = compose["services"]["migrate"]
+    assert migrate["command"] == ["consigne", "migrate"]
+    assert migrate["restart"] == "no"  # one shot: a failure stays visible instead of looping
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    instances = consigne_instances(compose)
+    assert len(instances) >= 2
+    for name, service in instances.items():
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+        assert "command" not in service, name  # the image's own command: gunicorn, never a migration
+        assert service["environment"] == migrate["environment"], name
+
+
+def test_the_image_starts_gunicorn_with_the_production_settings_and_never_migrates():
+    command = re.search(r"^CMD (.+)$", DOCKERFILE.read_text(), flags=re.MULTILINE).group(1)
+    assert "migrate" not in command
+    assert command == '["gunicorn", "-c", "ops/serving/gunicorn.conf.py"]'
+    assert (ROOT / "ops" / "serving" / "gunicorn.conf.py").is_file()
+
+
+def test_the_proxy_runs_the_tested_template(compose):
+    proxy = compose["services"]["proxy"]
+    assert "./ops/serving/nginx.conf.template:/etc/nginx/templates/nginx.conf.template:ro" in proxy["volumes"]
+    environment = proxy["environment"]
+    assert environment["NGINX_ENVSUBST_OUTPUT_DIR"] == "/etc/nginx"  # the template is the whole nginx.conf
+    values = {name: str(value) for name, value in environment.items() if name.startswith("CONSIGNE_PROXY_")}
+    config = render_nginx_config(values)  # every placeholder has a value, and no value is unused
+    assert values["CONSIGNE_PROXY_BODY_LIMIT"] == DEFAULT_BODY_LIMIT
+    for name in consigne_instances(compose):
+        assert f"server {name}:8000;" in config
+    # Should nginx ever write a body, it would be to memory (the tests show it does not write at all).
+    assert values["CONSIGNE_PROXY_TEMP"] in proxy["tmpfs"]
+    assert "${" not in re.sub(r"#.*", "", config)
+    assert Path(NGINX_TEMPLATE).is_file()
