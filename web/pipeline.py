@@ -125,7 +125,12 @@ def run(surface: Surface, auth: str, view: Callable, path_params: dict,
         if prepare is not None:
             prepare(call)
         result = view(call, **path_params)
-        uow.commit()
+        if request.method == "HEAD":
+            # HEAD asks what a GET would answer, without its effects: no access is recorded (nothing
+            # was sent), no deadline moves.
+            uow.rollback()
+        else:
+            uow.commit()
     except VaultError as error:
         uow.commit() if error.keeps_changes else uow.rollback()
         if call.on_error is not None:

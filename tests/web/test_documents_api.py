@@ -82,6 +82,17 @@ def test_viewing_and_downloading_show_in_the_activity(api, client):
     assert "signin.succeeded" in actions and "account.created" in actions
 
 
+def test_a_head_request_records_no_access(api, client):
+    """HEAD asks what a GET would answer: nothing is sent, so nothing may be written in the activity."""
+    person = api.person()
+    document = api.upload(person, [(samples.png_bytes(), "rib.png")], kind="rib").get_json()
+    before = client.get("/api/v1/activity", headers=person.auth).get_json()["items"]
+    head = client.head(f"/api/v1/documents/{document['id']}/content", headers=person.auth)
+    assert head.status_code == 200 and head.data == b""
+    after = client.get("/api/v1/activity", headers=person.auth).get_json()["items"]
+    assert [item["action"] for item in after] == [item["action"] for item in before]
+
+
 BAD_UPLOADS = {
     "exe disguised as jpg": ([(samples.exe_bytes(), "photo.jpg")], {}, 415, "unsupported_file"),
     "text disguised as pdf": ([(b"just some text, not a PDF" * 10, "papier.pdf")], {}, 415, "unsupported_file"),
