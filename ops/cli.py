@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="add demo data once (specimen papers) and print how to sign in")
     demo.add_argument("--otp", action="store_true", help="print the demo worker's current two-step code")
     commands.add_parser("secrets", help="print fresh production secrets as environment lines")
-    commands.add_parser("sweep-sessions", help="delete sessions past their absolute or idle time-out")
+    commands.add_parser("sweep-sessions", help="delete sessions past their absolute or idle time-out, and "
+                                               "sign-in counters nobody touched for a day")
     sweep = commands.add_parser("sweep-orphans", help="delete blobs that no document refers to")
     sweep.add_argument("--older-than-minutes", type=int, default=60)
     sweep.add_argument("--dry-run", action="store_true")
@@ -77,16 +78,20 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
     if arguments.command == "sweep-sessions":
         from vault.db import make_engine, make_session_factory, require_current_schema
         from vault.sessions import purge_expired_sessions
+        from vault.throttle import purge_stale_throttles
 
         engine = make_engine(settings.database_url)
         with _clear_database_errors(settings.database_url):
             require_current_schema(engine)
             # One DELETE on the two indexed deadlines, whatever the number of sessions (nothing is
             # loaded into Python, and no list of ids meets the 65,535 parameters of one statement).
+            now = datetime.now(timezone.utc)
             with make_session_factory(engine)() as session:
-                removed = purge_expired_sessions(session, now=datetime.now(timezone.utc))
+                removed = purge_expired_sessions(session, now=now)
+                # Every username a guesser tries leaves a counter: without this the table only grows.
+                forgotten = purge_stale_throttles(session, now=now)
                 session.commit()
-        print(json.dumps({"sessions_deleted": removed}))
+        print(json.dumps({"sessions_deleted": removed, "throttles_deleted": forgotten}))
         return 0
     if arguments.command == "sweep-orphans":
         from ops.orphans import sweep_orphans

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 
 from ops import cli
 from vault.db import make_engine, make_session_factory
-from vault.models import Account, Session, UTCDateTime
+from vault.models import Account, Session, Throttle, UTCDateTime
 
 # More than the 65,535 bound parameters one PostgreSQL statement can carry.
 EXPIRED = 70_000
@@ -69,7 +69,8 @@ def test_sweep_sessions_deletes_more_than_65535_expired_sessions_in_one_run(envi
     # When the operator's job runs once
     assert cli.main(["sweep-sessions"]) == 0
     # Then every expired session is gone and the live ones stay
-    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"sessions_deleted": EXPIRED}
+    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"sessions_deleted": EXPIRED,
+                                                                    "throttles_deleted": 0}
     with make_session_factory(engine)() as session:
         assert sorted(session.scalars(select(Session.id))) == sorted(row["id"] for row in live)
         assert session.scalar(select(func.count()).select_from(Session)) == 3
@@ -95,3 +96,23 @@ def test_an_unreachable_database_is_one_clear_line_without_the_password(monkeypa
     error = capsys.readouterr().err
     assert error.startswith("consigne: cannot use the database postgresql+psycopg://consigne:***@127.0.0.1:")
     assert "hunter2" not in error and "Traceback" not in error
+
+
+def test_sweep_sessions_also_forgets_stale_sign_in_counters(environment, capsys):
+    """Every username a guesser tries leaves a throttle row; the periodic job deletes the ones a day old
+    that hold no wait, and keeps fresh ones and ones still holding a wait."""
+    engine = make_engine(environment.database_url)
+    now = datetime.now(timezone.utc)
+    with make_session_factory(engine)() as session:
+        session.add_all([
+            Throttle(key="account:stale", count=3, last_attempt_at=now - timedelta(days=3), blocked_until=None),
+            Throttle(key="address:fresh", count=1, last_attempt_at=now - timedelta(minutes=5), blocked_until=None),
+            Throttle(key="account:waiting", count=40, last_attempt_at=now - timedelta(days=3),
+                     blocked_until=now + timedelta(minutes=10)),
+        ])
+        session.commit()
+    assert cli.main(["sweep-sessions"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"sessions_deleted": 0, "throttles_deleted": 1}
+    with make_session_factory(engine)() as session:
+        assert sorted(session.scalars(select(Throttle.key))) == ["account:waiting", "address:fresh"]
+    engine.dispose()
