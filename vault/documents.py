@@ -68,7 +68,7 @@ class DocumentView:
     expires_on: date | None
 
 
-def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: Sequence[UploadedFile], kind: str,
+def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: list[UploadedFile], kind: str,
                  title: str | None, expires_on: date | None, limits: Limits, now: datetime,
                  gate: WorkGate) -> DocumentView:
     """Clean, encrypt and store a new paper in the current person's vault.
@@ -76,6 +76,10 @@ def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: Sequence[Up
     The cleaning (decoding photos and PDFs, the memory-heavy part) runs through ``gate``, the process's
     media work gate: at most its number of slots at once, then UploadsBusy, so that parallel uploads
     cannot add up to gigabytes.
+
+    ``files`` is consumed: once cleaned, the list is emptied and each file's ``release`` called, so the
+    original plaintext is freed before its encrypted copy is stored (a worker then holds at most about
+    twice the document: the original and its cleaned copy, during the cleaning only).
     """
     owner = _require_person(current)
     kind = check_kind(kind)
@@ -91,6 +95,8 @@ def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: Sequence[Up
     if used >= limits.quota_bytes:  # already full: refuse before any work (re-checked under the lock)
         raise QuotaExceeded(used=used, quota=limits.quota_bytes)
     normalised = _normalise(files, limits, gate)
+    file_names = [upload.filename or "" for upload in files]
+    _release(files)
     recipient = age.X25519Recipient.from_string(owner.public_key)
     # Encrypt and store first, then take the owner's lock only for the quota check and the insert: the
     # lock is held for milliseconds, not for the whole upload. Over the quota, the blobs just written
@@ -106,7 +112,7 @@ def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: Sequence[Up
         owner_id=owner.id,
         kind=kind,
         title_sealed=age.encrypt_bytes(title.encode(), [recipient]) if title else None,
-        file_names_sealed=age.encrypt_bytes(json.dumps([f.filename or "" for f in files]).encode(), [recipient]),
+        file_names_sealed=age.encrypt_bytes(json.dumps(file_names).encode(), [recipient]),
         content_type=normalised.content_type,
         pages=normalised.pages,
         size=len(normalised.content),
@@ -275,6 +281,13 @@ def _normalise(files: Sequence[UploadedFile], limits: Limits, gate: WorkGate) ->
         if error.code == "image_too_large":
             raise PictureTooLarge(**details) from None
         raise UnsupportedFile(**details) from None
+
+
+def _release(files: list[UploadedFile]) -> None:
+    for upload in files:
+        if upload.release is not None:
+            upload.release()
+    files.clear()
 
 
 def _put_encrypted(uow: UnitOfWork, plaintext: bytes, recipient: age.X25519Recipient) -> int:

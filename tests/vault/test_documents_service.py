@@ -63,6 +63,25 @@ def test_a_paper_goes_in_and_comes_back_out(services):
         assert verify_chain(session, amina.id)
 
 
+def test_the_uploaded_bytes_are_let_go_once_cleaned_before_the_encrypted_copy_is_stored(services):
+    """The original plaintext is not kept alive while its encrypted copy is stored: ``add_document``
+    empties the list it was given and calls each file's ``release`` before the first blob is written."""
+    amina = make_person(services, "amina")
+    order: list[str] = []
+    put = services.store.put
+
+    def observed_put(name, stream):
+        order.append("stored")
+        return put(name, stream)
+
+    services.store.put = observed_put
+    original = photo_file()
+    files = [UploadedFile(data=original.data, filename="recto.jpg", release=lambda: order.append("released"))]
+    make_document(services, amina, files=files)
+    assert files == []
+    assert order[0] == "released" and order.count("released") == 1 and "stored" in order
+
+
 def test_a_pdf_of_several_pages_keeps_its_pages(services):
     amina = make_person(services, "amina")
     added = make_document(services, amina, kind="attestation_caf", files=[pdf_file("CAF", pages=3)])

@@ -10,7 +10,7 @@ files become one PDF whose pages follow the upload order. Sizes are checked befo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 # qpdf's warnings about damaged files quote fragments of them: plaintext of a paper must never reach a
@@ -52,6 +52,9 @@ class UploadedFile:
 
     data: bytes = field(repr=False)
     filename: str | None = field(default=None, repr=False)  # kept for the caller; never used to decide
+    # Lets go of the request's own hold on the bytes (the web layer's in-memory upload buffer), so that
+    # once the paper is cleaned the original plaintext can be freed: see vault.documents.add_document.
+    release: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def create_document(call: Call) -> DocumentOut:
     uploads = request.files.getlist("file")
     if not uploads:
         raise InvalidInput(field="file")
-    files = [UploadedFile(data=held_bytes(upload), filename=upload.filename) for upload in uploads]
+    files = [UploadedFile(data=held_bytes(upload), filename=upload.filename, release=upload.stream.close)
+             for upload in uploads]
     view = document_service.add_document(call.uow, current=call.current, files=files, kind=call.form.kind,
                                          title=call.form.title, expires_on=call.form.expires_on,
                                          limits=call.services.settings.limits, now=call.now,

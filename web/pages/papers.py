@@ -103,7 +103,8 @@ def add_paper(call: Call):
     if not uploads:
         raise _no_files()
     expires_on = _read_date(form)
-    files = [UploadedFile(data=held_bytes(upload), filename=upload.filename) for upload in uploads]
+    files = [UploadedFile(data=held_bytes(upload), filename=upload.filename, release=upload.stream.close)
+             for upload in uploads]
     view = document_service.add_document(call.uow, current=call.current, files=files, kind=form.kind.data,
                                          title=form.title.data or None, expires_on=expires_on,
                                          limits=call.services.settings.limits, now=call.now,
