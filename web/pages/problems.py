@@ -23,6 +23,9 @@ from vault.i18n import N_
 class Problem:
     field: str | None  # the id of the input the summary links to; None for the form as a whole
     message: str
+    # What the field itself says, when not the same as the summary; "" for nothing (the summary only
+    # leads to the field: nothing was wrong with it).
+    inline: str | None = None
 
 
 # Files: the reason from vault.media, what it means and what to do.
@@ -141,7 +144,7 @@ def sign_in_problems(error: VaultError) -> list[Problem]:
     """What the sign-in pages say for an error: what happened, then (for a wait) when to try again."""
     if isinstance(error, AccountLocked):
         # The way in now (password and a recovery code) is on the page, under the password.
-        return [Problem("recovery_code", translate(AccountLocked.message)),
+        return [Problem("recovery_code", translate(AccountLocked.message), inline=""),
                 Problem(None, translate(TRY_AGAIN_IN, wait=wait_of(error)))]
     if isinstance(error, (TooManyAttempts, SignInBusy)):
         message = SignInBusy.message if isinstance(error, SignInBusy) else TOO_MANY_TRIES
@@ -185,7 +188,9 @@ def form_problems(form, *, order: list[str]) -> list[Problem]:
 
 
 def by_field(problems: list[Problem]) -> dict[str, str]:
-    return {problem.field: problem.message for problem in problems if problem.field}
+    shown = {problem.field: problem.message if problem.inline is None else problem.inline for problem in problems
+             if problem.field}
+    return {field: message for field, message in shown.items() if message}
 
 
 def choose_files_again() -> Problem:

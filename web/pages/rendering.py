@@ -33,7 +33,7 @@ def install_templates(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)
     app.jinja_env.globals.update(language_links=language_links, LANGUAGE_NAMES=LANGUAGE_NAMES,
                                  pictogram=pictogram, kind_choices=kind_choices, kind_label=kind_label,
-                                 notices=notices)
+                                 notices=notices, example_code=example_code)
     app.jinja_env.filters.update(long_date=long_date, date_and_time=date_and_time, time_of_day=time_of_day)
 
 
@@ -79,6 +79,11 @@ def safe_next(target: str | None) -> str:
             and target.isprintable() and not any(character.isspace() for character in target)):
         return target
     return url_for("pages.home")
+
+
+def example_code() -> Markup:
+    """A made-up recovery code for a hint, kept whole and left to right inside any sentence."""
+    return Markup('<span class="example-code" dir="ltr">K7QM-3XRT-9HPD-WB2N-F6CA</span>')
 
 
 def language_links() -> list[dict]:

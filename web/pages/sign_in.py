@@ -13,7 +13,7 @@ from flask import Response, redirect, request, url_for
 from vault import sessions as session_service
 from vault import sign_in as sign_in_service
 from vault.errors import AccountLocked, SessionExpired, VaultError
-from vault.i18n import N_
+from vault.i18n import N_, N_plural
 from vault.sessions import PENDING_SECOND_FACTOR_SECONDS
 from vault.sign_in import SecondStepNeeded, SignIn
 from web.pages.cookies import (
@@ -34,6 +34,9 @@ from web.pipeline import Call
 INCOMPLETE = N_("Type your username and your password.")
 INCOMPLETE_SECOND_STEP = N_("Type the code from your app, or a recovery code.")
 SECOND_STEP_OVER = N_("The time to type the code is over. Please sign in again.")
+CODES_LEFT = N_plural("You are in with a recovery code. It will not work again: %(num)s code is left on your sheet.",
+                      "You are in with a recovery code. It will not work again: %(num)s codes are left on your "
+                      "sheet.")
 
 
 @page("/sign-in", methods=("GET", "POST"), auth="none")
@@ -99,9 +102,8 @@ def signed_out(call: Call):
 def _signed_in(call: Call, result: SignIn, target: str) -> Response:
     if result.second_factor == "recovery_code" and result.recovery_codes_left is not None:
         # That code is spent: say so, with what is left, so that a new sheet is printed in time.
-        confirm(N_("You are in with a recovery code. It will not work again: %(num)s code is left on your sheet."),
-                plural=N_("You are in with a recovery code. It will not work again: %(num)s codes are left on your "
-                          "sheet."), num=result.recovery_codes_left)
+        singular, plural = CODES_LEFT
+        confirm(singular, plural=plural, num=result.recovery_codes_left)
     response = redirect(target, code=303)
     remember_sign_in(response, call.services.settings, result)
     return response
