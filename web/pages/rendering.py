@@ -33,7 +33,7 @@ def install_templates(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)
     app.jinja_env.globals.update(language_links=language_links, LANGUAGE_NAMES=LANGUAGE_NAMES,
                                  pictogram=pictogram, kind_choices=kind_choices, kind_label=kind_label,
-                                 notices=notices, example_code=example_code)
+                                 notices=notices, example_code=example_code, suggestion=suggestion)
     app.jinja_env.filters.update(long_date=long_date, date_and_time=date_and_time, time_of_day=time_of_day)
 
 
@@ -79,6 +79,12 @@ def safe_next(target: str | None) -> str:
             and target.isprintable() and not any(character.isspace() for character in target)):
         return target
     return url_for("pages.home")
+
+
+def suggestion(words: str) -> Markup:
+    """A suggested passphrase inside a sentence: left to right in every language (its hyphens stay in
+    place in Arabic), in a type where each letter is clear."""
+    return Markup('<bdi class="suggestion" dir="ltr">{}</bdi>').format(words)
 
 
 def example_code() -> Markup:
