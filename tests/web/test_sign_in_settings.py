@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from html import unescape
 
 import pyotp
@@ -227,3 +228,27 @@ def test_sign_out_everywhere_ends_every_session_and_says_so(person, client):
     assert client.application.test_client().get(
         "/api/v1/me", headers={"Authorization": f"Bearer {other}"}).status_code == 401
     assert client.get_cookie("consigne-devices") is not None  # this browser is still known
+
+
+def test_a_busy_server_says_so_with_the_wait_and_changes_nothing(person, client, app):
+    gate = app.extensions["consigne"].gates.kdf
+    gate.wait_seconds = 0  # this test's gate: no queue, so a held slot means busy at once
+    started, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=gate.run, args=(lambda: (started.set(), release.wait(30)),))
+    holder.start()
+    try:
+        assert started.wait(10)
+        busy = person.post_form("/settings/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+        assert busy.status_code == 429 and int(busy.headers["Retry-After"]) >= 1
+        [line] = summary(busy.get_data(as_text=True))
+        assert re.fullmatch(r"Many people are signing in right now\. Nothing was changed\. Try again in \d+ "
+                            r"seconds?\.", line), line
+        signing_in = Browser(client.application.test_client()).post_form(
+            "/sign-in", {"username": "amina", "password": PASSWORD})
+        assert signing_in.status_code == 429
+        said = summary(signing_in.get_data(as_text=True))
+        assert said[0] == "Many people are signing in right now." and said[1].startswith("You can try again in ")
+    finally:
+        release.set()
+        holder.join(30)
+    assert api_sign_in(client).status_code == 201  # the old password: nothing was changed

@@ -125,6 +125,7 @@ WRONG_CURRENT_PASSWORD = N_("This is not your current password. Nothing was chan
 REAUTHENTICATION_LOCKED = N_("You typed a wrong password too many times. For your safety, nothing can be changed "
                              "for %(wait)s. Then try again.")
 BUSY = N_("Many people are signing in right now. Nothing was changed. Try again in %(wait)s.")
+BUSY_SIGN_IN = N_("Many people are signing in right now.")
 
 
 def wait_in_words(seconds: int, language: str) -> str:
@@ -147,7 +148,7 @@ def sign_in_problems(error: VaultError) -> list[Problem]:
         return [Problem("recovery_code", translate(AccountLocked.message), inline=""),
                 Problem(None, translate(TRY_AGAIN_IN, wait=wait_of(error)))]
     if isinstance(error, (TooManyAttempts, SignInBusy)):
-        message = SignInBusy.message if isinstance(error, SignInBusy) else TOO_MANY_TRIES
+        message = BUSY_SIGN_IN if isinstance(error, SignInBusy) else TOO_MANY_TRIES
         return [Problem(None, translate(message)), Problem(None, translate(TRY_AGAIN_IN, wait=wait_of(error)))]
     if error.code == "authentication_failed":
         return [Problem("password", translate(WRONG_SIGN_IN))]
