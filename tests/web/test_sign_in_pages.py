@@ -235,3 +235,13 @@ def test_the_welcome_page_drops_a_stale_session_cookie_and_keeps_the_language(cl
     language = cookies["consigne-lang"]
     assert "consigne-lang=ar" in language and "HttpOnly" in language and "SameSite=Lax" in language
     assert client.get_cookie("consigne-session") is None
+
+
+def test_a_refused_code_is_said_on_the_box_it_was_typed_in(api, client, clock):
+    turn_on_otp(api, client, clock)
+    post_sign_in(client, "nadia")
+    wrong = post_second_step(client, recovery_code="AAAA-AAAA-AAAA-AAAA-AAAA")
+    assert wrong.status_code == 401
+    html = wrong.get_data(as_text=True)
+    assert 'href="#recovery_code">The code is not right, or was already used.' in html
+    assert 'id="recovery_code-error"' in html and 'id="otp-error"' not in html

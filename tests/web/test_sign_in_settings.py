@@ -35,8 +35,8 @@ def text(answer) -> str:
 
 
 def api_sign_in(client, password=PASSWORD, **extra):
-    return client.application.test_client().post("/api/v1/sessions", json={"username": "amina", "password": password,
-                                                                            **extra})
+    return client.application.test_client().post(
+        "/api/v1/sessions", json={"username": "amina", "password": password, **extra})
 
 
 def account(app) -> Account:
@@ -75,8 +75,8 @@ def test_the_settings_say_how_things_stand_and_need_a_session(person, client):
 
 
 def test_every_settings_form_needs_its_csrf_token(person, client):
-    for path in ("/settings/password", "/settings/two-step/on", "/settings/two-step/off", "/settings/two-step/confirm",
-                 "/settings/recovery-codes", "/settings/sign-out-everywhere"):
+    for path in ("/settings/password", "/settings/two-step/on", "/settings/two-step/off",
+                 "/settings/two-step/confirm", "/settings/recovery-codes", "/settings/sign-out-everywhere"):
         assert client.post(path, data={"current_password": PASSWORD}, headers=ENGLISH).status_code == 400, path
 
 
@@ -207,7 +207,8 @@ def test_new_recovery_codes_are_shown_once_print_and_the_old_sheet_stops_working
     new_codes = re.findall(r"<li>([0-9A-Z]{4}(?:-[0-9A-Z]{4})+)</li>", html)
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
     token = csrf_token(html)
-    sheet = client.post("/recovery-sheet", data={"csrf_token": token, **{f"code-{i}": c for i, c in enumerate(new_codes)}})
+    posted = {f"code-{index}": code for index, code in enumerate(new_codes)}
+    sheet = client.post("/recovery-sheet", data={"csrf_token": token, **posted})
     assert sheet.status_code == 200 and sheet.data.startswith(b"%PDF-")
     old_sheet = client.post("/recovery-sheet", data={"csrf_token": token, "code-0": old_codes[0]}, headers=ENGLISH)
     assert old_sheet.status_code == 422

@@ -141,8 +141,10 @@ def wait_of(error: VaultError) -> str:
     return wait_in_words(int(error.details.get("retry_after_seconds") or 60), getattr(g, "language", "fr"))
 
 
-def sign_in_problems(error: VaultError) -> list[Problem]:
-    """What the sign-in pages say for an error: what happened, then (for a wait) when to try again."""
+def sign_in_problems(error: VaultError, *, code_field: str = "otp") -> list[Problem]:
+    """What the sign-in pages say for an error: what happened, then (for a wait) when to try again.
+
+    ``code_field``: the box a refused code was typed in (the app's code or a recovery code)."""
     if isinstance(error, AccountLocked):
         # The way in now (password and a recovery code) is on the page, under the password.
         return [Problem("recovery_code", translate(AccountLocked.message), inline=""),
@@ -153,7 +155,7 @@ def sign_in_problems(error: VaultError) -> list[Problem]:
     if error.code == "authentication_failed":
         return [Problem("password", translate(WRONG_SIGN_IN))]
     if error.code == "second_factor_failed":
-        return [Problem("otp", translate(WRONG_CODE))]
+        return [Problem(code_field, translate(WRONG_CODE))]
     return problems_for(error)
 
 

@@ -135,8 +135,9 @@ def date_and_time(value: datetime) -> str:
 
 
 def time_of_day(value: datetime) -> str:
-    """« 14:02 », « 2:02 pm », « ٢:٠٢ م »: the hour on French time, the way the page's language writes it."""
-    return format_time(value, format="short", tzinfo=DISPLAY_TIMEZONE, locale=_date_locale())
+    """« 14:02 », « 2:02 PM », « 2:02 م »: the hour on French time, the way the page's language writes it
+    (the same locale as the times inside the activity's sentences, vault/activity.py)."""
+    return format_time(value, format="short", tzinfo=DISPLAY_TIMEZONE, locale=getattr(g, "language", "fr"))
 
 
 def local_date(value: datetime) -> date:

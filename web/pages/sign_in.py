@@ -34,16 +34,22 @@ from web.pipeline import Call
 INCOMPLETE = N_("Type your username and your password.")
 INCOMPLETE_SECOND_STEP = N_("Type the code from your app, or a recovery code.")
 SECOND_STEP_OVER = N_("The time to type the code is over. Please sign in again.")
-CODES_LEFT = N_plural("You are in with a recovery code. It will not work again: %(num)s code is left on your sheet.",
-                      "You are in with a recovery code. It will not work again: %(num)s codes are left on your "
-                      "sheet.")
+CODES_LEFT = N_plural(
+    "You are in with a recovery code. It will not work again: %(num)s code is left on your sheet.",
+    "You are in with a recovery code. It will not work again: %(num)s codes are left on your sheet.")
 
 
 @page("/sign-in", methods=("GET", "POST"), auth="none")
 def sign_in(call: Call):
     form = SignInForm()
-    call.on_error = lambda error: _sign_in_page(form, problems=sign_in_problems(error),
-                                                locked=isinstance(error, AccountLocked))
+
+    def on_error(error: VaultError) -> Response:
+        # Under a lock, and after a refused code typed there, the boxes for getting in now stay.
+        typed = _code_field(form)
+        return _sign_in_page(form, problems=sign_in_problems(error, code_field=typed or "otp"),
+                             locked=isinstance(error, AccountLocked) or typed is not None)
+
+    call.on_error = on_error
     if not form.validate_on_submit():
         if form.is_submitted():
             # Said as one line, tied to the first box left empty.
@@ -109,6 +115,15 @@ def _signed_in(call: Call, result: SignIn, target: str) -> Response:
     return response
 
 
+def _code_field(form: SignInForm | SecondStepForm) -> str | None:
+    """The box a code was typed in, if any: a refused code is said on that box."""
+    if (form.otp.data or "").strip():
+        return "otp"
+    if (form.recovery_code.data or "").strip():
+        return "recovery_code"
+    return None
+
+
 def _sign_in_page(form: SignInForm, *, problems: list[Problem], locked: bool = False,
                   status: int = 200) -> Response:
     html = render_page("sign_in.html", form=form, problems=problems, errors=by_field(problems), locked=locked)
@@ -119,10 +134,11 @@ def _second_step_page(call: Call, form: SecondStepForm, *, error: VaultError | N
     settings = call.services.settings
     if isinstance(error, SessionExpired):
         # The five minutes are over (or the step was completed elsewhere): start again from the password.
-        response = _sign_in_page(SignInForm(formdata=None), problems=[Problem("username", translate(SECOND_STEP_OVER))])
+        over = [Problem("username", translate(SECOND_STEP_OVER))]
+        response = _sign_in_page(SignInForm(formdata=None), problems=over)
         delete_cookie(response, settings, second_step_cookie_name(settings))
         return response
-    problems = sign_in_problems(error) if error is not None else []
+    problems = sign_in_problems(error, code_field=_code_field(form) or "otp") if error is not None else []
     if incomplete:
         problems = [Problem("otp", translate(INCOMPLETE_SECOND_STEP))]
     html = render_page("sign_in_second_step.html", form=form, problems=problems, errors=by_field(problems),
