@@ -1,9 +1,10 @@
 """Every list query the API runs, captured from the real services and EXPLAINed on PostgreSQL.
 
 The queries are not written out here: the services themselves run (a busy person's papers page by page,
-their activity's first page and a page from long ago, a quiet person's, the sessions sweep) while every
-statement they send is recorded with its parameters; each is then asked ``EXPLAIN (FORMAT JSON)``. A
-query added to a service later is checked without anyone remembering to list it. Account deletion does
+their activity's first page, a page from long ago and the way back to newer pages, a quiet person's, the
+sessions sweep) while every statement they send is recorded with its parameters; each is then asked
+``EXPLAIN (FORMAT JSON)``. A query added to a service later is checked without anyone remembering to
+list it. Account deletion does
 not exist yet as a service, so its look-ups are derived from the schema: one per foreign key pointing at
 ``accounts`` (what PostgreSQL itself runs when an account row is deleted) plus the person's events.
 
@@ -92,7 +93,11 @@ def list_queries(engine: Engine, sample: Sample, *, keys: KeyConfig, words: Boun
             list_documents(session, current=CurrentAccount(account=busy, identity=identity, session=None), keys=keys,
                            cursor=old_papers)
             recorder.label = "activity, old page, busy person"
-            list_activity(session, owner=busy, words=words, keys=keys, identity=identity, cursor=old_activity)
+            old_page = list_activity(session, owner=busy, words=words, keys=keys, identity=identity,
+                                     cursor=old_activity)
+            recorder.label = "activity, newer page, busy person"  # back towards the first page
+            list_activity(session, owner=busy, words=words, keys=keys, identity=identity,
+                          cursor=old_page.previous_cursor)
             recorder.label = "sessions sweep"
             purge_expired_sessions(session, now=sample.now.replace(tzinfo=timezone.utc))
     finally:

@@ -25,7 +25,7 @@ from vault.i18n import DOMAIN, LANGUAGES
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "vault" / "translations"
 TEMPLATE = CATALOGUES / f"{DOMAIN}.pot"
-KEYWORDS = ["_", "N_", "gettext", "ngettext:1,2"]
+KEYWORDS = ["_", "N_", "N_plural:1,2", "gettext", "ngettext:1,2"]
 SOURCES = ["vault", "web", "ops"]
 
 

@@ -44,6 +44,8 @@ ACTIVITY_LISTING = "activity"
 DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
 FAILED_SIGN_IN = "signin.failed"
 DEFAULT_PICTOGRAM = "info"
+# The second element of a cursor's position that goes back to newer lines ([id] goes on to older ones).
+NEWER = "newer"
 
 
 @dataclass(frozen=True)
@@ -58,25 +60,28 @@ class Wording:
     nobody: str | None = None  # when no account acted (made by an operator); else "Someone" stands in
 
 
-# Pictogram names are the page's to draw (one icon per name); the API returns them as they are.
+# Pictogram names are Lucide's (https://lucide.dev), the set the pages draw (web/static/icons, fetched by
+# ops/icons.py); the API returns the same names, so a partner can draw the same icons.
 WORDINGS = {
     "account.created": Wording("user-plus", N_("You opened your locker."),
                                N_("%(actor)s opened your locker with you."), nobody=N_("Your account was opened.")),
-    "signin.succeeded": Wording("sign-in", N_("You signed in."), N_("%(actor)s signed in to your locker.")),
-    "recovery_code.used": Wording("key", N_("You used a recovery code."),
+    "signin.succeeded": Wording("log-in", N_("You signed in."), N_("%(actor)s signed in to your locker.")),
+    "recovery_code.used": Wording("key-round", N_("You used a recovery code."),
                                   N_("%(actor)s used one of your recovery codes.")),
-    "recovery_codes.renewed": Wording("key", N_("You made new recovery codes. The old sheet no longer works."),
+    "recovery_codes.renewed": Wording("key-round",
+                                      N_("You made new recovery codes. The old sheet no longer works."),
                                       N_("%(actor)s made new recovery codes for you.")),
-    "otp.enabled": Wording("shield", N_("You turned on two-step sign-in."),
+    "otp.enabled": Wording("shield-check", N_("You turned on two-step sign-in."),
                            N_("%(actor)s turned on two-step sign-in for you.")),
-    "otp.disabled": Wording("shield", N_("You turned off two-step sign-in."),
+    "otp.disabled": Wording("shield-off", N_("You turned off two-step sign-in."),
                             N_("%(actor)s turned off two-step sign-in for you.")),
-    "password.changed": Wording("key", N_("You changed your password. Every other session was ended."),
+    "password.changed": Wording("lock-keyhole",
+                                N_("You changed your password. Every other session was ended."),
                                 N_("%(actor)s changed your password.")),
-    "session.ended": Wording("sign-out", N_("You signed out."), N_("%(actor)s signed out.")),
-    "sessions.ended_all": Wording("sign-out", N_("You signed out everywhere."),
+    "session.ended": Wording("log-out", N_("You signed out."), N_("%(actor)s signed out.")),
+    "sessions.ended_all": Wording("log-out", N_("You signed out everywhere."),
                                   N_("%(actor)s signed you out everywhere.")),
-    "document.uploaded": Wording("upload", N_("You added a paper."), N_("%(actor)s added a paper to your locker."),
+    "document.uploaded": Wording("file-up", N_("You added a paper."), N_("%(actor)s added a paper to your locker."),
                                  N_("You added a paper: %(kind)s."),
                                  N_("%(actor)s added a paper to your locker: %(kind)s.")),
     "document.viewed": Wording("eye", N_("You looked at a paper."), N_("%(actor)s looked at one of your papers."),
@@ -90,14 +95,17 @@ WORDINGS = {
                                 N_("%(actor)s changed the details of one of your papers."),
                                 N_("You changed the details of a paper: %(kind)s."),
                                 N_("%(actor)s changed the details of your paper: %(kind)s.")),
-    "document.deleted": Wording("trash", N_("You deleted a paper."), N_("%(actor)s deleted one of your papers."),
+    "document.deleted": Wording("trash-2", N_("You deleted a paper."), N_("%(actor)s deleted one of your papers."),
                                 N_("You deleted a paper: %(kind)s."),
                                 N_("%(actor)s deleted your paper: %(kind)s.")),
 }
 FOLLOW_STARTED = "follow.started"
-FOLLOW_PICTOGRAM = "people"
-FAILED_SIGN_IN_PICTOGRAM = "warning"
+FOLLOW_PICTOGRAM = "users"
+FAILED_SIGN_IN_PICTOGRAM = "shield-alert"
 SOMEONE = N_("Someone")
+# Every pictogram a line can carry: ops/icons.py fetches each one (checked by tests/web/test_icons.py).
+PICTOGRAMS = frozenset({wording.pictogram for wording in WORDINGS.values()}
+                       | {FOLLOW_PICTOGRAM, FAILED_SIGN_IN_PICTOGRAM, DEFAULT_PICTOGRAM})
 
 
 @dataclass(frozen=True)
@@ -127,27 +135,52 @@ def list_activity(session: Session, *, owner: Account, words: BoundTranslator, k
                   identity: age.X25519Identity | None = None, timezone: tzinfo = DISPLAY_TIMEZONE) -> ActivityPage:
     """The activity of ``owner`` (the signed-in account: nobody reads another's activity), newest first.
 
-    ``cursor`` comes from the previous page's ``next_cursor``; ``identity`` (the owner's) adds paper
-    titles. Reads one range of the events index plus, for the page's lines only, three look-ups by
-    primary key: who acted, which papers, which bursts. Cost does not depend on how old the page is.
+    ``cursor`` comes from a page's ``next_cursor`` (older lines) or ``previous_cursor`` (newer lines, back
+    towards the first page); ``identity`` (the owner's) adds paper titles. Reads one range of the events
+    index plus, for the page's lines only, three look-ups by primary key: who acted, which papers, which
+    bursts. Cost does not depend on how old the page is.
     """
     limit = check_limit(limit, default=ACTIVITY_PER_PAGE, maximum=MAX_ACTIVITY_PER_PAGE)
-    before_id = None
+    before_id = after_id = None
     if cursor is not None:
-        before_id = _event_position(decode_cursor(keys, cursor, listing=ACTIVITY_LISTING, owner_id=owner.id))
-    events = list_events_for(session, subject_id=owner.id, limit=limit + 1, before_id=before_id)
-    next_cursor = None
-    if len(events) > limit:
+        before_id, after_id = _event_position(decode_cursor(keys, cursor, listing=ACTIVITY_LISTING,
+                                                            owner_id=owner.id))
+    events = None
+    if after_id is not None:
+        newer = list_events_for(session, subject_id=owner.id, limit=limit + 1, after_id=after_id)
+        if len(newer) > limit:  # still newer lines beyond these: a page in the middle
+            events = newer[:limit][::-1]
+            has_older = has_newer = True
+        # else: back at the top. The first page as it is now, so that its lines never shift by a few.
+    if events is None:
+        events = list_events_for(session, subject_id=owner.id, limit=limit + 1, before_id=before_id)
+        has_older, has_newer = len(events) > limit, before_id is not None
         events = events[:limit]
-        next_cursor = encode_cursor(keys, listing=ACTIVITY_LISTING, owner_id=owner.id, position=[events[-1].id])
+
+    def cursor_to(position: list) -> str:
+        return encode_cursor(keys, listing=ACTIVITY_LISTING, owner_id=owner.id, position=position)
+
+    next_cursor = cursor_to([events[-1].id]) if has_older and events else None
+    previous_cursor = None
+    if has_newer:
+        # Past the last line (a page left empty), newer means from the cursor's own line on.
+        previous_cursor = cursor_to([events[0].id if events else before_id - 1, NEWER])
     context = _Context.load(session, owner=owner, events=events, words=words, identity=identity, timezone=timezone)
-    return Page(items=[context.describe(event) for event in events], next_cursor=next_cursor)
+    return Page(items=[context.describe(event) for event in events], next_cursor=next_cursor,
+                previous_cursor=previous_cursor)
 
 
-def _event_position(position: list) -> int:
-    if len(position) != 1 or isinstance(position[0], bool) or not isinstance(position[0], int) or position[0] < 1:
-        raise InvalidCursor()
-    return position[0]
+def _event_position(position: list) -> tuple[int | None, int | None]:
+    """(before_id, None) for older lines, (None, after_id) for newer ones; InvalidCursor otherwise."""
+    if len(position) == 2 and position[1] == NEWER and _is_event_id(position[0], minimum=0):
+        return None, position[0]
+    if len(position) == 1 and _is_event_id(position[0], minimum=1):
+        return position[0], None
+    raise InvalidCursor()
+
+
+def _is_event_id(value, *, minimum: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= minimum
 
 
 @dataclass

@@ -7,7 +7,8 @@ shipping ``.mo`` files: no build step can be forgotten on a fresh clone.
 
 Messages with values use named placeholders, ``%(days)s``, the form Jinja's ``gettext`` and Babel's
 checks understand. Strings defined away from where they are shown (error classes, kinds of papers) are
-marked with ``N_`` so extraction finds them; they are translated where they are shown.
+marked with ``N_`` (``N_plural`` for a message with plural forms) so extraction finds them; they are
+translated where they are shown.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ DOMAIN = "messages"
 def N_(message: str) -> str:  # noqa: N802 - the usual gettext name for "mark, translate later"
     """Mark a message for extraction without translating it here."""
     return message
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - as N_
+    """Mark a message with plural forms for extraction; translated later with ``ngettext`` and a count."""
+    return singular, plural
 
 
 def text_direction(language: str) -> str:

@@ -37,10 +37,15 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list: its items, and the cursor of the next page (None on the last page)."""
+    """One page of a list: its items, and the cursor of the next page (None on the last page).
+
+    ``previous_cursor``: for a list that can also be paged back (the activity's newer pages), the cursor
+    of the page before this one; None on the first page, and for lists that only go forward.
+    """
 
     items: list[T]
     next_cursor: str | None
+    previous_cursor: str | None = None
 
 
 def check_limit(limit: int | None, *, default: int, maximum: int) -> int:

@@ -1,6 +1,9 @@
-"""The person's journeys in Chromium, with JavaScript on and off: enrol, print the recovery sheet, add
-both sides of an identity card with the file chooser, rename it, see it, sign out, find nothing with the
-back button, sign in again. The pages are in English here so the test can read them (Accept-Language)."""
+"""The person's journey of issue 7 in Chromium, with JavaScript on and off: enrol → print the recovery
+sheet → add both sides of an identity card with the file chooser → the tile appears → rename it → see it
+→ the activity shows the upload and the view → sign out → the back button shows nothing → sign in → turn
+on two-step sign-in with a code computed from the shown key → sign out → sign in with a code from the app
+→ sign in with a recovery code instead → change the password. The pages are in English here so the test
+can read them (Accept-Language)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ import re
 import pytest
 
 from tests.browser.conftest import PASSWORD
-from tests.browser.people import enrol, sign_out, specimen_files
+from tests.browser.people import code_from_the_app, enrol, sign_in, sign_out, specimen_files
+
+NEW_PASSWORD = "tambour-lune-cheval-42"
 
 
 def record_answers(context, pattern: str) -> list:
@@ -89,6 +94,15 @@ def test_enrol_print_add_rename_see_sign_out_and_back_in(live_server, new_contex
     assert headers["cache-control"] == "no-store"
     page.goto(paper_url)
 
+    # Who has seen my papers: the upload and the view, with the paper's own name beside.
+    page.get_by_role("link", name="Who has seen my papers").first.click()
+    page.wait_for_url(server.at("/activity"))
+    lines = [" ".join(line.split()) for line in page.locator(".activity__item").all_inner_texts()]
+    assert lines[0].startswith("You looked at a paper: Identity card.") and "My card, both sides" in lines[0]
+    assert any(line.startswith("You changed the details of a paper: Identity card.") for line in lines)
+    assert any(line.startswith("You added a paper: Identity card.") for line in lines)
+    page.goto(paper_url)
+
     # Sign out; the back button then shows nothing of the papers.
     sign_out(page)
     assert "You are signed out" in page.locator("h1").inner_text()
@@ -103,3 +117,56 @@ def test_enrol_print_add_rename_see_sign_out_and_back_in(live_server, new_contex
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(paper_url)
     assert page.locator("p.lead").inner_text() == "My card, both sides"
+
+    secret = turn_on_two_step(page, server)
+    sign_out(page)
+
+    # Sign in with a code from the app, on the second page.
+    server.clock.advance(seconds=30)  # the code that turned it on is spent: the app's next one
+    sign_in(page, server, username)
+    assert page.url.startswith(server.at("/sign-in/second-step"))
+    page.get_by_label("Code from your app").fill(code_from_the_app(secret, server))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(server.at("/papers"))
+    sign_out(page)
+
+    # The phone is lost: a recovery code instead, and the next page says how many are left.
+    sign_in(page, server, username)
+    page.get_by_label("Or a recovery code").fill(codes[0])
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(server.at("/papers"))
+    assert "9 codes are left on your sheet" in page.locator(".banner").inner_text()
+
+    change_password(page, server)
+    sign_out(page)
+    sign_in(page, server, username, NEW_PASSWORD)
+    assert page.url.startswith(server.at("/sign-in/second-step"))  # two-step sign-in is still on
+
+
+def turn_on_two_step(page, server) -> str:
+    """From the settings: the password, then the key shown in groups, typed into « the app » (pyotp)."""
+    page.get_by_role("link", name="Settings").first.click()
+    page.wait_for_url(server.at("/settings"))
+    page.get_by_role("link", name="Turn on two-step sign-in").click()
+    page.get_by_label("Your current password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_selector("img.qr-code")
+    assert page.locator("img.qr-code").evaluate("image => image.complete && image.naturalWidth > 0")
+    groups = page.locator(".secret span").all_inner_texts()
+    assert len(groups) == 8 and all(len(group) == 4 for group in groups)
+    secret = "".join(groups)
+    page.get_by_label("The code from your app").fill(code_from_the_app(secret, server))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    page.wait_for_url(server.at("/settings"))
+    assert "Two-step sign-in is on." in page.locator(".banner").inner_text()
+    return secret
+
+
+def change_password(page, server) -> None:
+    page.get_by_role("link", name="Settings").first.click()
+    page.get_by_role("link", name="Change my password").click()
+    page.get_by_label("Your current password").fill(PASSWORD)
+    page.get_by_label("Your new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change my password").click()
+    page.wait_for_url(server.at("/settings"))
+    assert "Your password is changed." in page.locator(".banner").inner_text()

@@ -74,7 +74,7 @@ def test_the_persons_own_actions_say_you_and_name_the_kind(session, translator, 
         "You added a paper: Identity card.",
         "You opened your locker.",
     ]
-    assert [item.pictogram for item in items] == ["sign-out", "eye", "upload", "user-plus"]
+    assert [item.pictogram for item in items] == ["log-out", "eye", "file-up", "user-plus"]
     assert all(item.by_owner and item.actor == "amina" and item.count == 1 for item in items)
     assert items[1].document_id == card.id and items[1].document_kind == "carte_identite"
     assert items[1].summary == "Paper viewed"
@@ -136,7 +136,7 @@ def test_a_burst_of_failed_sign_ins_is_one_line_with_its_count_and_time_span(ses
     burst = items[1]
     assert burst.sentence == "5 refused sign-in attempts between 2:02\u202fPM and 2:09\u202fPM."
     assert (burst.count, burst.at, burst.until) == (5, NOW, NOW + timedelta(minutes=7))
-    assert (burst.pictogram, burst.actor, burst.by_owner) == ("warning", None, False)
+    assert (burst.pictogram, burst.actor, burst.by_owner) == ("shield-alert", None, False)
     # In French the times are written the French way (the sentence itself comes from the catalogue)
     french = activity(session, amina, translator, keys, language="fr")[1].sentence
     assert "14:02" in french and "14:09" in french and "PM" not in french

@@ -113,6 +113,44 @@ def test_activity_pages_cover_every_event_once(session, keys, words):
     assert len({item.event_id for item in items}) == 120
 
 
+def test_activity_pages_go_back_to_newer_ones_down_to_the_first_page(session, keys, words):
+    amina = add_account(session, "amina", now=NOW)
+    for minute in range(120):
+        record_event(session, action="signin.succeeded", now=NOW + timedelta(minutes=minute), actor_id=amina.id,
+                     subject_id=amina.id)
+    session.commit()
+
+    def read(**page):
+        return list_activity(session, owner=amina.account, words=words, keys=keys, limit=50, **page)
+
+    def ids(page):
+        return [item.event_id for item in page.items]
+
+    first = read()
+    second = read(cursor=first.next_cursor)
+    third = read(cursor=second.next_cursor)
+    assert first.previous_cursor is None and second.previous_cursor and third.previous_cursor
+    assert (len(third.items), third.next_cursor) == (20, None)
+    # Back from the last page: exactly the page seen before, which can go on back and forth
+    back = read(cursor=third.previous_cursor)
+    assert ids(back) == ids(second) and back.next_cursor and back.previous_cursor
+    assert ids(read(cursor=back.next_cursor)) == ids(third)
+    assert read(cursor=second.previous_cursor).previous_cursor is None  # back at the top
+    # A line recorded meanwhile never shifts the pages: back from the second page, the lines first seen,
+    # and one more step back, the first page as it is now, with the new line
+    record_event(session, action="session.ended", now=NOW + timedelta(hours=3), actor_id=amina.id,
+                 subject_id=amina.id)
+    back = read(cursor=second.previous_cursor)
+    assert ids(back) == ids(first) and back.previous_cursor
+    top = read(cursor=back.previous_cursor)
+    assert top.previous_cursor is None and top.items[0].action == "session.ended"
+    assert ids(top)[1:] == ids(first)[:49]
+    # A page left empty past the last line still leads back
+    past_the_end = read(cursor=encode_cursor(keys, listing="activity", owner_id=amina.id, position=[1]))
+    assert past_the_end.items == [] and past_the_end.next_cursor is None
+    assert len(read(cursor=past_the_end.previous_cursor).items) == 50
+
+
 def test_another_persons_cursor_is_refused_and_never_shows_their_rows(session, keys, words):
     amina, bilal = add_account(session, "amina", now=NOW), add_account(session, "bilal", now=NOW)
     for minute in range(4):
@@ -167,7 +205,8 @@ def test_forged_cursors_are_refused(session, keys, words):
 def test_a_well_signed_cursor_of_the_wrong_shape_is_refused(session, keys, words):
     # Defence in depth: even a cursor our key signed is checked for shape before it reaches a query.
     amina = add_account(session, "amina", now=NOW)
-    for position in ([], ["x"], [True], [0], [-5], [1.5], [None], [1, 2]):
+    for position in ([], ["x"], [True], [0], [-5], [1.5], [None], [1, 2], [1, "older"], ["1", "newer"],
+                     [-1, "newer"], [True, "newer"], [1.5, "newer"], [1, "newer", 3], ["newer", 1]):
         cursor = encode_cursor(keys, listing="activity", owner_id=amina.id, position=position)
         with pytest.raises(InvalidCursor):
             list_activity(session, owner=amina.account, words=words, keys=keys, cursor=cursor)

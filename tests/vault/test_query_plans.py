@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 23, 9, 0)  # naive UTC, as the generator takes it
 EXPECTED = {
     "papers, first page, busy person", "papers, old page, busy person", "papers, first page, quiet person",
     "activity, first page, busy person", "activity, old page, busy person", "activity, first page, quiet person",
-    "activity, first page, person busy long ago",
+    "activity, first page, person busy long ago", "activity, newer page, busy person",
     "sessions sweep", "account deletion, documents.deposited_by_id", "account deletion, documents.owner_id",
     "account deletion, sessions.account_id", "account deletion, recovery_codes.account_id",
     "account deletion, events.subject_id", "sign-in, latest burst of an account",

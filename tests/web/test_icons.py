@@ -1,4 +1,5 @@
-"""Every pictogram a page or a kind of paper names was fetched by ops/icons.py, with its licence."""
+"""Every pictogram a page, a kind of paper or a line of the activity names was fetched by ops/icons.py,
+with its licence."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from pathlib import Path
 
 from ops.icons import ICONS
+from vault.activity import PICTOGRAMS as ACTIVITY_PICTOGRAMS
 from vault.kinds import KINDS
 from web.pages.rendering import ICONS as ICON_FOLDER
 from web.pages.rendering import pictogram
@@ -22,7 +24,7 @@ def names_in_templates() -> set[str]:
 
 
 def test_every_pictogram_used_is_fetched_and_on_disk():
-    used = names_in_templates() | {kind.pictogram for kind in KINDS}
+    used = names_in_templates() | {kind.pictogram for kind in KINDS} | ACTIVITY_PICTOGRAMS
     assert used, "no pictogram found in the templates"
     assert used <= set(ICONS), sorted(used - set(ICONS))
     assert set(ICONS) <= used, f"fetched but never used: {sorted(set(ICONS) - used)}"

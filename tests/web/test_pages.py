@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.vault.media_samples import exe_bytes, png_bytes
 from tests.web.conftest import PASSWORD
-from vault.models import Document, Event
+from vault.events import record_event
+from vault.models import Account, Document, Event
 from vault.specimens import render_specimen
 
 ENGLISH = {"Accept-Language": "en"}
@@ -112,8 +114,6 @@ def test_the_sheet_is_refused_for_codes_that_are_not_the_persons(client):
     ("A b", PASSWORD, "A username has 3 to 32 characters"),
 ])
 def test_enrolment_errors_say_what_to_do_and_create_nothing(client, app, username, password, expected):
-    from vault.models import Account
-
     answer = Browser(client).post_form("/enrol", {"username": username, "password": password})
     assert answer.status_code == 422
     html = answer.get_data(as_text=True)
@@ -298,3 +298,74 @@ def test_the_lost_access_page_says_only_what_works_today(client):
     html = client.get("/lost", headers=ENGLISH).get_data(as_text=True)
     assert "type one of the codes of your recovery sheet instead" in html
     assert "Ask at the reception desk of your shelter or day centre, or ask your social worker." in html
+
+
+# --- who has seen my papers --------------------------------------------------------------------------------
+def activity_lines(html: str) -> list[str]:
+    return [" ".join(re.sub(r"<[^>]+>", " ", line).split())
+            for line in re.findall(r'<li class="activity__item.*?</li>', html, re.S)]
+
+
+def test_the_activity_says_who_did_what_with_titles_beside_and_the_time(person, clock):
+    person.add(card_sides(), title="Carte recto verso")
+    [paper_id] = person.paper_ids()
+    person.get(f"/papers/{paper_id}/see").close()
+    page = person.get("/activity")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    lines = activity_lines(html)
+    assert lines[0].startswith("You looked at a paper: Identity card. Name of the paper: Carte recto verso")
+    assert lines[1].startswith("You added a paper: Identity card.")
+    assert lines[-1].startswith("You opened your locker.")
+    assert re.search(r'<bdi dir="auto">Carte recto verso</bdi>', html)  # the title in its own direction
+    assert '<h2 class="activity-day__title" id="day-1"><time datetime="' in html and ">Today</time>" in html
+    # One Lucide pictogram per line, the one the API names
+    assert html.count('class="activity__picture"><svg') == len(lines) and "lucide-eye" not in html
+    assert 'href="/activity?cursor=' not in html  # one page: no links to others
+
+
+def test_dates_and_times_of_the_activity_are_in_the_pages_language(person, clock):
+    html = person.client.get("/activity?lang=fr").get_data(as_text=True)
+    local = clock().astimezone(ZoneInfo("Europe/Paris"))
+    assert f">{local:%H:%M}</time>" in html  # French writes 14:02
+    arabic = person.client.get("/activity?lang=ar").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in arabic and f">{local:%H:%M}</time>" not in arabic
+
+
+def test_failed_sign_ins_show_as_one_line_per_burst_with_what_to_do(person, client):
+    for _ in range(4):
+        client.application.test_client().post("/api/v1/sessions", json={"username": "amina", "password": "guess"})
+    html = person.get("/activity").get_data(as_text=True)
+    lines = [line for line in activity_lines(html) if "refused" in line]
+    assert len(lines) == 1 and lines[0].startswith("4 refused sign-in attempts at")
+    assert "Someone typed a wrong password for your locker." in html and 'href="/settings/password"' in html
+
+
+def test_the_activity_is_paged_newer_and_older_with_authenticated_cursors(person, app, clock):
+    with app.extensions["consigne"].session_factory() as session:
+        amina = session.scalar(select(Account).where(Account.username == "amina"))
+        for _ in range(30):  # 60 lines, and the enrolment's two: a page of 50, then 12 older ones
+            clock.advance(seconds=10)
+            for action in ("signin.succeeded", "session.ended"):
+                record_event(session, action=action, now=clock(), actor_id=amina.id, subject_id=amina.id)
+        session.commit()
+    first = person.get("/activity").get_data(as_text=True)
+    assert len(activity_lines(first)) == 50
+    older = unescape_href(re.search(r'href="(/activity\?cursor=[^"]+)" rel="next"', first).group(1))
+    assert 'rel="prev"' not in first
+    second = person.get(older).get_data(as_text=True)
+    assert len(activity_lines(second)) == 12 and 'rel="next"' not in second
+    newer = unescape_href(re.search(r'href="(/activity\?cursor=[^"]+)" rel="prev"', second).group(1))
+    assert activity_lines(person.get(newer).get_data(as_text=True)) == activity_lines(first)
+    # An altered cursor, or one made for somebody else, is refused in words with a way back
+    altered = person.get(older[:-3] + ("AAA" if not older.endswith("AAA") else "BBB"))
+    assert altered.status_code == 422
+    assert "This link to a next page is not valid." in altered.get_data(as_text=True)
+    assert 'href="/activity"' in altered.get_data(as_text=True)
+    stranger = Browser(app.test_client())
+    stranger.enrol("bilal")
+    assert stranger.get(older).status_code == 422
+
+
+def unescape_href(href: str) -> str:
+    return href.replace("&amp;", "&")

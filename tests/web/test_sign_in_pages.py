@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from urllib.parse import urlencode
 
 import pyotp
 import pytest
@@ -196,3 +197,51 @@ def test_an_empty_form_says_what_to_type(client):
     incomplete = client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"), "username": "someone"},
                              headers=ENGLISH)
     assert incomplete.status_code == 200 and "Type your username and your password." in text(incomplete)
+
+
+def test_a_wrong_password_says_what_to_check_on_the_field(api, client):
+    api.enrol("rania")
+    wrong = post_sign_in(client, "rania", "not-the-password")
+    assert wrong.status_code == 401
+    html = wrong.get_data(as_text=True)
+    assert 'href="#password">Wrong username or password. Check both, then try again' in html
+    assert 'href="/lost"' in html  # no dead end: « I lost my access » is on the page
+    assert 'value="rania"' in html and "not-the-password" not in html
+
+
+def test_after_a_recovery_code_the_next_page_says_how_many_are_left(api, client, clock):
+    person, _ = turn_on_otp(api, client, clock)
+    post_sign_in(client, "nadia")
+    done = post_second_step(client, recovery_code=person.recovery_codes[4].lower().replace("-", " "))
+    assert done.status_code == 303
+    papers = text(client.get("/papers", headers=ENGLISH))
+    assert "You are in with a recovery code. It will not work again: 9 codes are left on your sheet." in papers
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example",
+                                    "https://evil.example/", "evil.example"])
+def test_after_sign_in_the_next_page_is_always_on_this_site(api, client, target):
+    api.enrol("yasmine")
+    signed_in = post_sign_in(client, "yasmine", path="/sign-in?" + urlencode({"next": target}))
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/papers"
+
+
+def test_the_welcome_page_drops_a_stale_session_cookie_and_keeps_the_language(client):
+    client.set_cookie("consigne-session", "cs1.not-a-token")
+    welcome = client.get("/?lang=ar")
+    assert welcome.status_code == 200
+    cookies = set_cookies(welcome)
+    assert "Max-Age=0" in cookies["consigne-session"] or "Expires=Thu, 01 Jan 1970" in cookies["consigne-session"]
+    language = cookies["consigne-lang"]
+    assert "consigne-lang=ar" in language and "HttpOnly" in language and "SameSite=Lax" in language
+    assert client.get_cookie("consigne-session") is None
+
+
+def test_a_refused_code_is_said_on_the_box_it_was_typed_in(api, client, clock):
+    turn_on_otp(api, client, clock)
+    post_sign_in(client, "nadia")
+    wrong = post_second_step(client, recovery_code="AAAA-AAAA-AAAA-AAAA-AAAA")
+    assert wrong.status_code == 401
+    html = wrong.get_data(as_text=True)
+    assert 'href="#recovery_code">The code is not right, or was already used.' in html
+    assert 'id="recovery_code-error"' in html and 'id="otp-error"' not in html

@@ -47,3 +47,19 @@ class PaperDetailsForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form whose only field is the CSRF token (delete, sign out)."""
+
+
+# --- settings: every change asks for the current password again (vault/reauthentication.py) ----------
+class CurrentPasswordForm(FlaskForm):
+    current_password = PasswordField(validators=[DataRequired(), Length(max=1024)])
+
+
+class NewPasswordForm(FlaskForm):
+    current_password = PasswordField(validators=[DataRequired(), Length(max=1024)])
+    new_password = PasswordField(validators=[DataRequired(), Length(max=1024)])
+
+
+class TwoStepCodeForm(FlaskForm):
+    """The first code from the app, which turns two-step sign-in on."""
+
+    code = StringField(validators=[DataRequired(), Length(max=16)])

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from flask import Response, redirect, request
 
-from vault.errors import SessionExpired
-from vault.sessions import authenticate
-from web.pages.public import _safe_next as safe_next  # the one check against open redirects
+from web.pages.cookies import clear_session_cookie, signed_in_softly
 from web.pages.registry import page
-from web.pages.rendering import render_page
-from web.pages.cookies import clear_session_cookie
-from web.pipeline import Call, cookie_token
+from web.pages.rendering import render_page, safe_next
+from web.pipeline import Call
 
 
 @page("/lost", auth="none")
@@ -27,14 +24,8 @@ def timed_out(call: Call):
     If the person was active meanwhile in another tab, the session is still alive: back to the page.
     Otherwise the server half is already expired (authenticate deletes it) and the cookie is cleared.
     """
-    token = cookie_token(call.services)
-    if token is not None:
-        try:
-            authenticate(call.session, token=token, timeouts=call.services.settings.timeouts, now=call.now)
-        except SessionExpired:
-            pass
-        else:
-            return redirect(safe_next(request.args.get("next")), code=303)
+    if signed_in_softly(call) is not None:
+        return redirect(safe_next(request.args.get("next")), code=303)
     response = Response(render_page("timed_out.html", minutes=call.services.settings.timeouts.person_idle_seconds // 60),
                         mimetype="text/html")
     clear_session_cookie(response, call.services.settings)

@@ -8,11 +8,14 @@ translated here into the page's language, with only harmless values (numbers, a 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 
+from babel.dates import format_timedelta
 from flask import g
 
-from vault.errors import VaultError
+from vault.errors import AccountLocked, SignInBusy, TooManyAttempts, VaultError
 from vault.i18n import N_
 
 
@@ -20,6 +23,9 @@ from vault.i18n import N_
 class Problem:
     field: str | None  # the id of the input the summary links to; None for the form as a whole
     message: str
+    # What the field itself says, when not the same as the summary; "" for nothing (the summary only
+    # leads to the field: nothing was wrong with it).
+    inline: str | None = None
 
 
 # Files: the reason from vault.media, what it means and what to do.
@@ -48,6 +54,8 @@ PASSWORD_REASONS = {
     "too_common": N_("This password is too common: anybody could guess it. Choose another one, for example "
                      "a few simple words."),
     "contains_username": N_("Your password must not contain your username. Choose another one."),
+    "too_predictable": N_("This password is easy to guess: a sequence, a repetition, a name or a date. Choose "
+                          "another one, for example a few simple words."),
 }
 # Errors of a field, whatever the reason: code → (field, message).
 FIELD_ERRORS = {
@@ -64,6 +72,9 @@ MISSING = {
     "username": N_("Enter a username."),
     "password": N_("Type a password."),
     "kind": N_("Choose the kind of paper."),
+    "current_password": N_("Type your current password: the one you use to sign in."),
+    "new_password": N_("Type your new password."),
+    "code": N_("Type the code shown in your app: 6 digits."),
 }
 TOO_LONG = {
     "title": N_("The name is too long: use at most %(maximum)s characters."),
@@ -89,8 +100,9 @@ def problems_for(error: VaultError, *, file_names: list[str] | None = None, limi
                                                                  file=_file_name(file_names, details),
                                                                  maximum=_maximum(reason, limits)))]
     if error.code == "weak_password" and reason in PASSWORD_REASONS:
-        return [Problem("password", translate(PASSWORD_REASONS[reason], minimum=details.get("minimum", 8),
-                                              maximum=details.get("maximum", 256)))]
+        return [Problem(field_ids.get("password", "password"),
+                        translate(PASSWORD_REASONS[reason], minimum=details.get("minimum", 8),
+                                  maximum=details.get("maximum", 256)))]
     if error.code in FIELD_ERRORS:
         field, message = FIELD_ERRORS[error.code]
         return [Problem(field_ids.get(field, field), translate(message, suggestion=suggestion or ""))]
@@ -98,8 +110,64 @@ def problems_for(error: VaultError, *, file_names: list[str] | None = None, limi
     if error.code == "invalid_input" and field == "title":
         return [Problem("title", translate(TOO_LONG["title"], maximum=details.get("maximum", 120)))]
     if error.code == "invalid_input" and field == "password":
-        return [Problem("password", translate(PASSWORD_REASONS["too_common"]))]
+        return [Problem(field_ids.get("password", "password"), translate(PASSWORD_REASONS["too_common"]))]
     return [Problem(field_ids.get(field) if field else None, translate(type(error).message))]
+
+
+# --- signing in, and asking the current password again before a change -------------------------------
+TRY_AGAIN_IN = N_("You can try again in %(wait)s.")
+WRONG_SIGN_IN = N_("Wrong username or password. Check both, then try again: capital letters count.")
+TOO_MANY_TRIES = N_("Too many tries. For your safety, please wait a little.")
+WRONG_CODE = N_("The code is not right, or was already used. Check it and try again: each recovery code "
+                "works only once.")
+WRONG_CURRENT_PASSWORD = N_("This is not your current password. Nothing was changed. Type the password you use "
+                            "to sign in.")
+REAUTHENTICATION_LOCKED = N_("You typed a wrong password too many times. For your safety, nothing can be changed "
+                             "for %(wait)s. Then try again.")
+BUSY = N_("Many people are signing in right now. Nothing was changed. Try again in %(wait)s.")
+BUSY_SIGN_IN = N_("Many people are signing in right now.")
+
+
+def wait_in_words(seconds: int, language: str) -> str:
+    """The wait as a person says it (« 14 secondes », « 3 minutes »), never shorter than the real one."""
+    if seconds < 60:
+        return format_timedelta(timedelta(seconds=max(1, seconds)), granularity="second", threshold=1000,
+                                locale=language)
+    return format_timedelta(timedelta(minutes=math.ceil(seconds / 60)), granularity="minute", threshold=1000,
+                            locale=language)
+
+
+def wait_of(error: VaultError) -> str:
+    return wait_in_words(int(error.details.get("retry_after_seconds") or 60), getattr(g, "language", "fr"))
+
+
+def sign_in_problems(error: VaultError, *, code_field: str = "otp") -> list[Problem]:
+    """What the sign-in pages say for an error: what happened, then (for a wait) when to try again.
+
+    ``code_field``: the box a refused code was typed in (the app's code or a recovery code)."""
+    if isinstance(error, AccountLocked):
+        # The way in now (password and a recovery code) is on the page, under the password.
+        return [Problem("recovery_code", translate(AccountLocked.message), inline=""),
+                Problem(None, translate(TRY_AGAIN_IN, wait=wait_of(error)))]
+    if isinstance(error, (TooManyAttempts, SignInBusy)):
+        message = BUSY_SIGN_IN if isinstance(error, SignInBusy) else TOO_MANY_TRIES
+        return [Problem(None, translate(message)), Problem(None, translate(TRY_AGAIN_IN, wait=wait_of(error)))]
+    if error.code == "authentication_failed":
+        return [Problem("password", translate(WRONG_SIGN_IN))]
+    if error.code == "second_factor_failed":
+        return [Problem(code_field, translate(WRONG_CODE))]
+    return problems_for(error)
+
+
+def reauthentication_problems(error: VaultError, *, field: str = "current_password") -> list[Problem] | None:
+    """The current password asked again was refused, or cannot be checked now; None for other errors."""
+    if error.code == "wrong_password":
+        return [Problem(field, translate(WRONG_CURRENT_PASSWORD))]
+    if isinstance(error, SignInBusy):
+        return [Problem(field, translate(BUSY, wait=wait_of(error)))]
+    if isinstance(error, TooManyAttempts):
+        return [Problem(field, translate(REAUTHENTICATION_LOCKED, wait=wait_of(error)))]
+    return None
 
 
 def missing(field: str) -> Problem:
@@ -123,7 +191,9 @@ def form_problems(form, *, order: list[str]) -> list[Problem]:
 
 
 def by_field(problems: list[Problem]) -> dict[str, str]:
-    return {problem.field: problem.message for problem in problems if problem.field}
+    shown = {problem.field: problem.message if problem.inline is None else problem.inline for problem in problems
+             if problem.field}
+    return {field: message for field, message in shown.items() if message}
 
 
 def choose_files_again() -> Problem:

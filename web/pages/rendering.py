@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from flask import Flask, flash, g, get_flashed_messages, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
@@ -33,8 +33,8 @@ def install_templates(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)
     app.jinja_env.globals.update(language_links=language_links, LANGUAGE_NAMES=LANGUAGE_NAMES,
                                  pictogram=pictogram, kind_choices=kind_choices, kind_label=kind_label,
-                                 notices=notices)
-    app.jinja_env.filters.update(long_date=long_date, date_and_time=date_and_time)
+                                 notices=notices, example_code=example_code, suggestion=suggestion)
+    app.jinja_env.filters.update(long_date=long_date, date_and_time=date_and_time, time_of_day=time_of_day)
 
 
 def render_page(template: str, **context) -> str:
@@ -67,6 +67,29 @@ def page_for_error(error: VaultError):
             target += "?" + urlencode({"next": request.full_path.rstrip("?")})
         return redirect(target, code=303)
     return None
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to somebody else's page. By default, my papers.
+
+    Browsers read a backslash as a slash and drop tabs and line breaks from a URL, so « /\\evil.example »
+    or « /<tab>/evil.example » would become « //evil.example », another site: refused, like « // ».
+    """
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable() and not any(character.isspace() for character in target)):
+        return target
+    return url_for("pages.home")
+
+
+def suggestion(words: str) -> Markup:
+    """A suggested passphrase inside a sentence: left to right in every language (its hyphens stay in
+    place in Arabic), in a type where each letter is clear."""
+    return Markup('<bdi class="suggestion" dir="ltr">{}</bdi>').format(words)
+
+
+def example_code() -> Markup:
+    """A made-up recovery code for a hint, kept whole and left to right inside any sentence."""
+    return Markup('<span class="example-code" dir="ltr">K7QM-3XRT-9HPD-WB2N-F6CA</span>')
 
 
 def language_links() -> list[dict]:
@@ -111,6 +134,17 @@ def date_and_time(value: datetime) -> str:
     return format_datetime(value, format="medium", tzinfo=DISPLAY_TIMEZONE, locale=_date_locale())
 
 
+def time_of_day(value: datetime) -> str:
+    """« 14:02 », « 2:02 PM », « 2:02 م »: the hour on French time, the way the page's language writes it
+    (the same locale as the times inside the activity's sentences, vault/activity.py)."""
+    return format_time(value, format="short", tzinfo=DISPLAY_TIMEZONE, locale=getattr(g, "language", "fr"))
+
+
+def local_date(value: datetime) -> date:
+    """The day ``value`` falls on in France."""
+    return value.astimezone(DISPLAY_TIMEZONE).date()
+
+
 def _date_locale() -> str:
     return DATE_LOCALES.get(getattr(g, "language", "fr"), "fr_FR")
 
@@ -125,10 +159,12 @@ def kind_choices() -> list[tuple[str, str, str]]:
 
 
 # --- confirmations carried over a redirect -------------------------------------------------------------
-def confirm(message: str, **params) -> None:
+def confirm(message: str, *, plural: str | None = None, **params) -> None:
     """Leave a confirmation for the next page. Only an English message id and harmless values go into
-    Flask's signed (not encrypted) cookie: never a title, a name or anything the person typed."""
-    flash({"message": message, "params": params}, "confirmation")
+    Flask's signed (not encrypted) cookie: never a title, a name or anything the person typed.
+
+    With ``plural``, the message has plural forms chosen by the ``num`` parameter."""
+    flash({"message": message, "plural": plural, "params": params}, "confirmation")
 
 
 # Sent by the script for an upload with progress: it follows the redirect itself, then opens the page,
@@ -142,7 +178,11 @@ def notices() -> list[str]:
     messages = []
     for item in get_flashed_messages(category_filter=["confirmation"]):
         params = {key: (kind_label(value) if key == "kind" else value) for key, value in item["params"].items()}
-        messages.append(_gettext(item["message"]) % params if params else _gettext(item["message"]))
+        if item.get("plural"):
+            words = _ngettext(item["message"], item["plural"], params["num"])
+        else:
+            words = _gettext(item["message"])
+        messages.append(words % params if params else words)
     return messages
 
 
