@@ -102,6 +102,8 @@ class InvalidCursor(InvalidInput):
 
 
 class InvalidOtpCode(InvalidInput):
+    # Kept: the attempt it spent on the session's budget (vault.two_factor.confirm_setup) must count.
+    keeps_changes = True
     code = "invalid_otp_code"
     message = N_("This code is not right. Check the code shown in your app and try again.")
 

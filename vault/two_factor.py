@@ -32,7 +32,7 @@ from vault.keys import KeyConfig, app_secret_needs_reseal, seal_app_secret, unse
 from vault.models import Account
 from vault.reauthentication import reauthenticate
 from vault.sessions import CurrentAccount
-from vault.throttle import Attempt
+from vault.throttle import Attempt, reserve, throttle_key
 
 OTP_ISSUER = "Consigne"
 SECRET_PURPOSE = "totp"
@@ -69,12 +69,20 @@ def begin_setup(db: Session, *, keys: KeyConfig, attempt: Attempt, current: Curr
     return _setup(secret, account)
 
 
-def confirm_setup(db: Session, *, keys: KeyConfig, account: Account, code: str, now: datetime) -> None:
-    """Turn two-step sign-in on with a first code from the app (InvalidOtpCode if it is not right)."""
+def confirm_setup(db: Session, *, keys: KeyConfig, attempt: Attempt, current: CurrentAccount, code: str,
+                  now: datetime) -> None:
+    """Turn two-step sign-in on with a first code from the app (InvalidOtpCode if it is not right).
+
+    Each code tried counts on this session's budget, like re-authentication: someone left alone with a
+    signed-in session cannot try the million codes of a set-up its owner began and did not finish.
+    """
+    account = current.account
     if account.otp_enabled or account.otp_secret_sealed is None:
         raise NotAllowed()
+    reservation = reserve(attempt, [throttle_key(keys, "session", current.session.id)], now=now, request_session=db)
     if not verify_code(db, keys=keys, account=account, code=code, now=now):
         raise InvalidOtpCode()
+    reservation.refund(db)
     account.otp_enabled = True
     db.flush()
     record_event(db, action="otp.enabled", now=now, actor_id=account.id, subject_id=account.id)

@@ -135,8 +135,8 @@ def turn_on_two_step(services, person) -> None:
                                        password=person.password, now=services.now)
     services.clock.advance(seconds=30)
     with services.transaction() as uow:
-        two_factor.confirm_setup(uow.session, keys=services.keys,
-                                 account=services.current(uow.session, person.token).account,
+        two_factor.confirm_setup(uow.session, keys=services.keys, attempt=attempt_for(services),
+                                 current=services.current(uow.session, person.token),
                                  code=pyotp.TOTP(setup.secret).at(services.now), now=services.now)
     services.clock.advance(seconds=30)
 

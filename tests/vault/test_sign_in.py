@@ -74,8 +74,8 @@ def turn_on_two_factor(session_factory, keys, person, now=START) -> str:
         current = sessions.authenticate(db, token=result.token, timeouts=TIMEOUTS, now=now)
         setup = two_factor.begin_setup(db, keys=keys, attempt=attempt_from(session_factory), current=current,
                                        password=person.password, now=now)
-        two_factor.confirm_setup(db, keys=keys, account=current.account, code=pyotp.TOTP(setup.secret).at(now),
-                                 now=now)
+        two_factor.confirm_setup(db, keys=keys, attempt=attempt_from(session_factory), current=current,
+                                 code=pyotp.TOTP(setup.secret).at(now), now=now)
         db.commit()
     return setup.secret
 

@@ -142,3 +142,19 @@ def test_a_token_with_inserted_characters_is_refused(api, client):
             continue
         answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
         assert answer.status_code == 401 and answer.get_json()["code"] == "session_expired"
+
+
+def test_the_first_code_of_a_set_up_cannot_be_guessed_with_a_session_alone(api, client, clock):
+    """The owner began turning two-step sign-in on (with the password) and walked away: whoever sits at
+    the signed-in screen may try codes, but only a few on this session's budget, not the million."""
+    person = api.person()
+    setup = client.post("/api/v1/me/otp", json={"password": PASSWORD}, headers=person.auth).get_json()
+    right = pyotp.TOTP(setup["secret"]).at(clock())
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    answers = [client.post("/api/v1/me/otp/confirm", json={"code": wrong}, headers=person.auth) for _ in range(8)]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[:5] == [422] * 5 and set(statuses[5:]) == {429}
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    # Even the right code waits for the back-off: the budget counts tries, not wrong answers only.
+    assert client.post("/api/v1/me/otp/confirm", json={"code": right}, headers=person.auth).status_code == 429
+    assert client.get("/api/v1/me", headers=person.auth).get_json()["otp_enabled"] is False

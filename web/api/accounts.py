@@ -102,9 +102,9 @@ def begin_otp(call: Call) -> OtpSetupOut:
 
 
 @endpoint("POST", "/me/otp/confirm", summary="Turn two-step sign-in on with a first code", tag="me",
-          body=OtpConfirm, status=204, errors=(403,))
+          body=OtpConfirm, status=204, errors=(403, 429))
 def confirm_otp(call: Call) -> None:
-    two_factor.confirm_setup(call.session, keys=call.services.keys, account=call.current.account,
+    two_factor.confirm_setup(call.session, keys=call.services.keys, attempt=attempt_of(call), current=call.current,
                              code=call.body.code, now=call.now)
 
 

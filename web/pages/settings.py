@@ -116,8 +116,8 @@ def two_step_confirm(call: Call):
         return _code_page(form, [], status=200)
     if not form.validate_on_submit():
         return _code_page(form, form_problems(form, order=["code"]))
-    two_factor.confirm_setup(call.session, keys=call.services.keys, account=account, code=form.code.data,
-                             now=call.now)
+    two_factor.confirm_setup(call.session, keys=call.services.keys, attempt=attempt_of(call), current=call.current,
+                             code=form.code.data, now=call.now)
     confirm(N_("Two-step sign-in is on. Each time you sign in, we will ask for the code from your app. If you "
                "lose your phone, a code from your recovery sheet lets you in."))
     return redirect(url_for("pages.settings"), code=303)
