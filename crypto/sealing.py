@@ -92,9 +92,7 @@ class Pepper:
     secret: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.version, int) or isinstance(self.version, bool) or not (
-                1 <= self.version <= MAX_PEPPER_VERSION):
-            raise MalformedInput(f"a pepper version is a number from 1 to {MAX_PEPPER_VERSION}")
+        _check_version(self.version, "pepper")
         if not isinstance(self.secret, bytes):
             raise MalformedInput("a pepper secret is bytes")
         if not MIN_PEPPER_BYTES <= len(self.secret) <= MAX_PEPPER_BYTES:
@@ -166,9 +164,7 @@ class VersionedKey:
     secret: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.version, int) or isinstance(self.version, bool) or not (
-                1 <= self.version <= MAX_PEPPER_VERSION):
-            raise MalformedInput(f"a key version is a number from 1 to {MAX_PEPPER_VERSION}")
+        _check_version(self.version, "key")
         if not isinstance(self.secret, bytes) or len(self.secret) != KEY_BYTES:
             raise MalformedInput(f"key {self.version} must have {KEY_BYTES} bytes")
 
@@ -351,6 +347,11 @@ def unseal_with_key(blob: bytes, *, key: bytes, context: bytes) -> bytes:
                                           blob[:_KEY_HEADER.size] + context)
     except InvalidTag:
         raise DecryptionFailed(_GENERIC_FAILURE) from None
+
+
+def _check_version(version: object, what: str) -> None:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_PEPPER_VERSION:
+        raise MalformedInput(f"a {what} version is a number from 1 to {MAX_PEPPER_VERSION}")
 
 
 def _check_context(context: bytes) -> None:

@@ -209,28 +209,28 @@ class WrongPassword(VaultError):
     message = N_("This is not your current password. Nothing was changed.")
 
 
-class SignInBusy(VaultError):
-    """Every Argon2id slot of this process stayed busy for the whole wait: try again shortly."""
+class Busy(VaultError):
+    """Every slot of a work gate (vault/capacity.py) stayed busy for the whole wait: try again shortly."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class SignInBusy(Busy):
+    """Every Argon2id slot of this process stayed busy."""
 
     code = "sign_in_busy"
     category = "rate_limited"
     message = N_("Many people are signing in right now. Try again in a few seconds.")
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(retry_after_seconds=retry_after_seconds)
-        self.retry_after_seconds = retry_after_seconds
 
-
-class UploadsBusy(VaultError):
-    """Every decoding slot of this process stayed busy for the whole wait: try again shortly."""
+class UploadsBusy(Busy):
+    """Every decoding slot of this process stayed busy."""
 
     code = "uploads_busy"
     category = "unavailable"
     message = N_("Many papers are being added right now. Nothing was changed; try again in a minute.")
-
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(retry_after_seconds=retry_after_seconds)
-        self.retry_after_seconds = retry_after_seconds
 
 
 class NotAllowed(VaultError):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ops.bench import best_of
 from ops.serving.load import PASSWORD, Client, percentiles
 from ops.serving.loopback import ROOT, Stack, gunicorn_settings, running_stack
 
@@ -58,15 +59,6 @@ def sign_up(url: str, username: str) -> Client:
     client.token = client.json("POST", "/api/v1/sessions", {"username": username, "password": PASSWORD},
                                expect=201)["token"]
     return client
-
-
-def best_of(runs: int, function) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
 
 
 # --- upload and download -------------------------------------------------------------------------------

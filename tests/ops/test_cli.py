@@ -71,7 +71,7 @@ def test_sweep_orphans_keeps_referenced_and_recent_blobs(environment):
 def test_sweep_sessions_command(environment, capsys):
     assert cli.main(["migrate"]) == 0
     assert cli.main(["sweep-sessions"]) == 0
-    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"sessions_deleted": 0}
+    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"sessions_deleted": 0, "throttles_deleted": 0}
 
 
 def test_configuration_errors_are_clear(monkeypatch, capsys):

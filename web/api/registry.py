@@ -147,17 +147,6 @@ def _query_fields(model: type[BaseModel]) -> dict:
     return fields
 
 
-def _query_fields(model: type[BaseModel]) -> dict:
-    """The declared parameters only (others, such as ``lang``, are read elsewhere); a repeated one is
-    passed as a list, which the schema refuses rather than silently keeping one."""
-    fields: dict[str, Any] = {}
-    for key in model.model_fields:
-        values = request.args.getlist(key)
-        if values:
-            fields[key] = values[0] if len(values) == 1 else values
-    return fields
-
-
 def _respond(spec: RouteSpec, result: Any) -> Response:
     if isinstance(result, Response):
         return result
