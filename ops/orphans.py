@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from storage import open_blob_store
 from storage.errors import BlobNotFound
 from vault.db import make_engine, make_session_factory
-from vault.models import Document
+from vault.blobs import referenced_blob_names
 from vault.settings import Settings
 
 BLOB_PREFIX = "blobs/"
@@ -22,8 +20,7 @@ def sweep_orphans(settings: Settings, *, older_than: datetime, dry_run: bool = F
     """
     store = open_blob_store(settings.storage_url)
     with make_session_factory(make_engine(settings.database_url))() as session:
-        referenced = set(session.scalars(select(Document.blob_name)))
-        referenced |= set(session.scalars(select(Document.thumbnail_blob_name)))
+        referenced = referenced_blob_names(session)
     orphans = []
     for name in store.list(BLOB_PREFIX):
         if name in referenced:

@@ -32,6 +32,7 @@ from vault.db import UnitOfWork, make_engine, make_session_factory
 from vault.documents import DocumentView
 from vault.keys import KeyConfig
 from vault.media import UploadedFile
+from vault.models import Follow, Organisation
 from vault.sessions import CurrentAccount
 from vault.settings import Settings
 from vault.throttle import Attempt
@@ -102,6 +103,7 @@ class PersonMade:
     recovery_codes: list[str] = field(repr=False)
     token: str | None = field(default=None, repr=False)
     otp_secret: str | None = field(default=None, repr=False)
+    organisation_id: str | None = None  # staff: the organisation they were made in
 
 
 def make_person(services: Services, username: str | None = None, *, password: str = KNOWN_PASSWORD,
@@ -118,18 +120,38 @@ def make_person(services: Services, username: str | None = None, *, password: st
 
 
 def make_staff(services: Services, username: str, *, organisation: str = "Accueil de jour",
-               role: str = "worker", password: str = KNOWN_PASSWORD, signed_in: bool = True) -> PersonMade:
-    """A staff member of a new organisation, with two-step sign-in on (required for staff), signed in."""
+               organisation_id: str | None = None, role: str = "worker", password: str = KNOWN_PASSWORD,
+               signed_in: bool = True) -> PersonMade:
+    """A staff member, with two-step sign-in on (required for staff), signed in.
+
+    In a new organisation named ``organisation``, or in the existing one ``organisation_id``
+    (``PersonMade.organisation_id`` says which).
+    """
     with services.transaction() as uow:
-        place = accounts.create_organisation(uow.session, name=organisation, now=services.now)
+        if organisation_id is None:
+            place = accounts.create_organisation(uow.session, name=organisation, now=services.now)
+        else:
+            place = uow.session.get(Organisation, organisation_id)
         enrolment = accounts.create_staff(uow.session, keys=services.keys, organisation=place, username=username,
                                           password=password, role=role, now=services.now)
         otp = two_factor.enable_directly(uow.session, keys=services.keys, account=enrolment.account)
         staff = PersonMade(id=enrolment.account.id, username=enrolment.account.username, password=password,
-                           recovery_codes=list(enrolment.recovery_codes), otp_secret=otp.secret)
+                           recovery_codes=list(enrolment.recovery_codes), otp_secret=otp.secret,
+                           organisation_id=place.id)
     if signed_in:
         staff.token = sign_in(services, staff.username, password, otp=current_otp(staff, services.now))
     return staff
+
+
+def make_follow(services: Services, person: PersonMade, organisation_id: str) -> str:
+    """``person`` follows the organisation, as consented at an assisted enrolment; the follow's id.
+
+    Written directly until the follow service exists (issue 8); then it goes through the service."""
+    with services.transaction() as uow:
+        follow = Follow(organisation_id=organisation_id, person_id=person.id, consented_at=services.now)
+        uow.session.add(follow)
+        uow.session.flush()
+        return follow.id
 
 
 def current_otp(person: PersonMade, now: datetime) -> str:
@@ -199,6 +221,7 @@ __all__ = [
     "build_services",
     "current_otp",
     "make_document",
+    "make_follow",
     "make_person",
     "make_staff",
     "pdf_file",

@@ -39,6 +39,7 @@ from vault.passwords import (  # noqa: F401 - kept importable from here
     common_passwords,
     suggest_passphrase,
 )
+from vault.policies import AccountKind, Role
 from vault.reauthentication import reauthenticate
 from vault.sessions import CurrentAccount, end_other_sessions
 from vault.throttle import Attempt, Reservation, address_key, reserve, throttle_key
@@ -55,6 +56,11 @@ class Enrolment:
     account: Account
     recovery_codes: list[str] = field(repr=False)
     identity: age.X25519Identity = field(repr=False)
+
+
+def public_name(account: Account) -> str:
+    """How an account is named to others: a staff member's display name ("Marie L."), else the username."""
+    return account.display_name or account.username
 
 
 def normalise_username(raw: str) -> str:
@@ -91,7 +97,7 @@ def enrol_person(session: Session, *, keys: KeyConfig, username: str | None, pas
     ``attempt`` (from the web) rate limits enrolment: per staff member when assisted, per address
     otherwise (TooManyEnrolments with the real wait). The command line passes none.
     """
-    if assisted_by is not None and assisted_by.kind != "staff":
+    if assisted_by is not None and assisted_by.kind != AccountKind.STAFF:
         raise NotAllowed()
     if assisted_by is None and (follow_organisation or organisation_id):
         raise NotAllowed()
@@ -111,7 +117,7 @@ def enrol_person(session: Session, *, keys: KeyConfig, username: str | None, pas
         check_password(password, username=username)
     else:
         username = chosen
-    enrolment = _create_account(session, keys=keys, kind="person", username=username, account_id=account_id,
+    enrolment = _create_account(session, keys=keys, kind=AccountKind.PERSON, username=username, account_id=account_id,
                                 identity=identity, sealed_identity=sealed, now=now)
     account = enrolment.account
     record_event(session, action="account.created", now=now, actor_id=assisted_by.id if assisted_by else account.id,
@@ -148,13 +154,12 @@ def create_organisation(session: Session, *, name: str, now: datetime) -> Organi
 def create_staff(session: Session, *, keys: KeyConfig, organisation: Organisation, username: str, password: str,
                  role: str, now: datetime) -> Enrolment:
     """A staff account in an organisation (operators and admins create these, not the public API)."""
-    if role not in {"worker", "admin"}:
-        raise ValueError("role must be 'worker' or 'admin'")
+    role = Role(role)
     username = normalise_username(username)
     check_password(password, username=username)
     account_id, identity = new_id(), new_identity()
     sealed = seal_identity_with_password(keys, account_id, identity, password)
-    enrolment = _create_account(session, keys=keys, kind="staff", username=username, account_id=account_id,
+    enrolment = _create_account(session, keys=keys, kind=AccountKind.STAFF, username=username, account_id=account_id,
                                 identity=identity, sealed_identity=sealed, now=now)
     session.add(Membership(organisation_id=organisation.id, account_id=enrolment.account.id, role=role, created_at=now))
     record_event(session, action="account.created", now=now, actor_id=None, subject_id=enrolment.account.id,
@@ -165,9 +170,10 @@ def create_staff(session: Session, *, keys: KeyConfig, organisation: Organisatio
 
 def organisation_of(session: Session, staff: Account, organisation_id: str | None) -> Organisation:
     """The organisation a staff member acts for; with several memberships it must be named."""
-    if staff.kind != "staff":
+    if staff.kind != AccountKind.STAFF:
         raise NotAllowed()
-    memberships = list(session.scalars(select(Membership).where(Membership.account_id == staff.id)))
+    memberships = list(session.scalars(select(Membership).where(Membership.account_id == staff.id,
+                                                                Membership.ended_at.is_(None))))
     chosen = [m for m in memberships if organisation_id in (None, m.organisation_id)]
     if len(chosen) != 1:
         raise NotAllowed()

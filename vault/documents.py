@@ -29,7 +29,6 @@ from vault.errors import (
     FileTooLarge,
     InvalidCursor,
     InvalidInput,
-    NotAllowed,
     PictureTooLarge,
     QuotaExceeded,
     StorageFailed,
@@ -42,6 +41,7 @@ from vault.kinds import DOCUMENT_KINDS
 from vault.media import MediaError, MediaLimits, NormalisedDocument, UploadedFile, normalise_document
 from vault.models import Account, Document
 from vault.paging import Page, check_limit, decode_cursor, encode_cursor
+from vault.policies import may_keep_papers, may_manage_own_document, require
 from vault.sessions import CurrentAccount
 from vault.settings import Limits
 
@@ -236,17 +236,15 @@ def view_document(document: Document, identity: age.X25519Identity) -> DocumentV
 
 # --- internals -------------------------------------------------------------------------------------
 def _require_person(current: CurrentAccount) -> Account:
-    if current.account.kind != "person":
-        raise NotAllowed()
+    require(may_keep_papers(current.actor))
     return current.account
 
 
 def _owned_document(session: Session, current: CurrentAccount, document_id: str) -> Document:
     """The document if it is the current person's; otherwise the same "not found" as a missing one."""
     _require_person(current)
-    document = session.get(Document, document_id) if _looks_like_id(document_id) else None
-    if document is None or document.owner_id != current.id:
-        raise DocumentNotFound()
+    document = session.get(Document, document_id) if looks_like_id(document_id) else None
+    require(document is not None and may_manage_own_document(current.actor, document), hidden_as=DocumentNotFound)
     return document
 
 
@@ -257,12 +255,12 @@ def _document_position(position: list) -> tuple[datetime, str]:
         created_at = datetime.fromisoformat(raw_time)
     except (TypeError, ValueError):
         raise InvalidCursor() from None
-    if created_at.tzinfo is None or not _looks_like_id(document_id):
+    if created_at.tzinfo is None or not looks_like_id(document_id):
         raise InvalidCursor()
     return created_at, document_id
 
 
-def _looks_like_id(value: str) -> bool:
+def looks_like_id(value: str) -> bool:
     return isinstance(value, str) and len(value) == 36 and all(c in "0123456789abcdef-" for c in value)
 
 

@@ -239,6 +239,13 @@ class NotAllowed(VaultError):
     message = N_("You are not allowed to do this.")
 
 
+class PurposeNotRegistered(NotAllowed):
+    """An organisation asked for papers for a purpose it has not registered (asking for more than declared)."""
+
+    code = "purpose_not_registered"
+    message = N_("This organisation has not registered this purpose, so it cannot ask for papers for it.")
+
+
 # --- what you asked for ----------------------------------------------------------------------------
 class NotFound(VaultError):
     """Also the answer for someone else's document: existence is not revealed."""

@@ -29,6 +29,7 @@ from vault.errors import SessionExpired
 from vault.events import record_event
 from vault.keys import decode_token_body, encode_token_body, seal_identity_for_session, unseal_identity_for_session
 from vault.models import Account, Session
+from vault.policies import AccountKind, AccountStatus, Actor, actor_for
 from vault.settings import Timeouts
 
 TOKEN_PREFIX = "cs1."
@@ -41,24 +42,39 @@ PENDING_SECOND_FACTOR_SECONDS = 5 * 60
 
 @dataclass
 class CurrentAccount:
-    """The signed-in account for one request, with its unlocked identity (in memory only)."""
+    """The signed-in account for one request: who acts (``actor``, for vault.policies), the key in hand
+    (``identity``, unlocked, in memory only) and the session row.
+
+    ``actor`` is loaded with the staff member's memberships when the session is opened; for a person it
+    follows from the account alone.
+    """
 
     account: Account
     identity: age.X25519Identity = field(repr=False)
     session: Session
+    loaded_actor: Actor | None = None
 
     @property
     def id(self) -> str:
         return self.account.id
 
+    @property
+    def actor(self) -> Actor:
+        if self.loaded_actor is not None:
+            return self.loaded_actor
+        if self.account.kind != AccountKind.PERSON:
+            raise RuntimeError("a staff member's actor needs their memberships: build it with actor_for")
+        return Actor.person(self.account.id)
+
 
 def open_session(db: DbSession, account: Account, identity: age.X25519Identity, *, timeouts: Timeouts,
                  now: datetime) -> tuple[str, CurrentAccount]:
     """A fresh full session: (its token, the signed-in account)."""
-    idle = timeouts.staff_idle_seconds if account.kind == "staff" else timeouts.person_idle_seconds
+    idle = timeouts.staff_idle_seconds if account.kind == AccountKind.STAFF else timeouts.person_idle_seconds
     token, row = _new_session(db, account, identity, now=now, idle_seconds=idle,
                               lifetime_seconds=timeouts.absolute_seconds, pending=False)
-    return token, CurrentAccount(account=account, identity=identity, session=row)
+    return token, CurrentAccount(account=account, identity=identity, session=row,
+                                 loaded_actor=actor_for(db, account))
 
 
 def open_pending_session(db: DbSession, account: Account, identity: age.X25519Identity, *,
@@ -78,18 +94,18 @@ def authenticate(db: DbSession, *, token: str, timeouts: Timeouts, now: datetime
     if row.pending_second_factor:
         raise SessionExpired()
     account = db.get(Account, row.account_id)
-    if account is None or account.status != "active":
+    if account is None or account.status != AccountStatus.ACTIVE:
         raise SessionExpired()
     if now + timedelta(seconds=row.idle_seconds) - row.idle_until >= LAST_SEEN_GRANULARITY:
         row.idle_until = now + timedelta(seconds=row.idle_seconds)
-    return CurrentAccount(account=account, identity=identity, session=row)
+    return CurrentAccount(account=account, identity=identity, session=row, loaded_actor=actor_for(db, account))
 
 
 def open_pending(db: DbSession, *, token: str, now: datetime) -> tuple[Session, Account, age.X25519Identity]:
     """The pending session behind ``token`` with its account and identity, or SessionExpired."""
     row, identity = _open(db, token, now=now)
     account = db.get(Account, row.account_id)
-    if not row.pending_second_factor or account is None or account.status != "active":
+    if not row.pending_second_factor or account is None or account.status != AccountStatus.ACTIVE:
         raise SessionExpired()
     return row, account, identity
 

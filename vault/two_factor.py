@@ -30,6 +30,7 @@ from vault.errors import InvalidOtpCode, NotAllowed
 from vault.events import record_event
 from vault.keys import KeyConfig, app_secret_needs_reseal, seal_app_secret, unseal_app_secret
 from vault.models import Account
+from vault.policies import AccountKind
 from vault.reauthentication import reauthenticate
 from vault.sessions import CurrentAccount
 from vault.throttle import Attempt, reserve, throttle_key
@@ -52,7 +53,7 @@ class TwoFactorSetup:
 
 def needs_second_factor(account: Account) -> bool:
     """Staff always need a second factor (they see other people's papers); people once they turned it on."""
-    return account.otp_enabled or account.kind == "staff"
+    return account.otp_enabled or account.kind == AccountKind.STAFF
 
 
 def begin_setup(db: Session, *, keys: KeyConfig, attempt: Attempt, current: CurrentAccount, password: str,
@@ -92,7 +93,7 @@ def disable(db: Session, *, keys: KeyConfig, attempt: Attempt, current: CurrentA
             now: datetime) -> None:
     """After the current password: turn two-step sign-in off and forget the secret."""
     account = current.account
-    if account.kind == "staff":
+    if account.kind == AccountKind.STAFF:
         raise NotAllowed("staff accounts keep two-step sign-in")
     reauthenticate(db, keys=keys, attempt=attempt, current=current, password=password, now=now)
     if not account.otp_enabled and account.otp_secret_sealed is None:

@@ -1,0 +1,212 @@
+"""Who may do what: every authorisation rule of Consigne, by name, in one place.
+
+Services ask here first, before reading or changing anything: ``require(may_read_shared_document(...))``.
+Each check is a pure function of the actor and the rows concerned (no query, no clock of its own), so
+``tests/vault/test_policies.py`` checks them as one table: every rule × every kind of actor.
+
+The actor is *who acts* — a person, a staff member with their memberships, or the operator at the
+command line — kept apart from *whose vault it is* (a row's ``owner_id``) and from *the key in hand*
+(an unlocked identity, passed to services separately). A staff member reading a person's paper acts on
+the person's vault with their own key; a person reads their own with theirs.
+
+Refusals on papers never tell whether the paper exists: services raise the same "not found" for a
+paper that is missing, someone else's, or shared with someone else (see ``require``'s ``hidden_as``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vault.errors import NotAllowed, VaultError
+from vault.models import AccessRequest, Account, Document, Follow, Membership, Share
+
+
+class AccountKind(StrEnum):
+    PERSON = "person"
+    STAFF = "staff"
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+class Role(StrEnum):
+    """A staff member's role in one organisation."""
+
+    WORKER = "worker"  # asks for papers, receives shares, deposits, enrols side by side
+    ADMIN = "admin"  # a worker who also invites and deactivates staff and registers purposes
+
+
+class ActorKind(StrEnum):
+    PERSON = "person"
+    STAFF = "staff"
+    OPERATOR = "operator"  # the command line on the server: runs the instance, reads no paper
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts in one service call. Immutable: built once per request (``actor_for``)."""
+
+    kind: ActorKind
+    account_id: str | None  # None for the operator
+    # Active memberships only: organisation id → role. Ended ones (a deactivated worker) count for nothing.
+    memberships: Mapping[str, Role] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def operator(cls) -> Actor:
+        return cls(kind=ActorKind.OPERATOR, account_id=None)
+
+    @classmethod
+    def person(cls, account_id: str) -> Actor:
+        return cls(kind=ActorKind.PERSON, account_id=account_id)
+
+    @classmethod
+    def staff(cls, account_id: str, memberships: Mapping[str, Role]) -> Actor:
+        return cls(kind=ActorKind.STAFF, account_id=account_id, memberships=MappingProxyType(dict(memberships)))
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind is ActorKind.PERSON
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind is ActorKind.STAFF
+
+    @property
+    def is_operator(self) -> bool:
+        return self.kind is ActorKind.OPERATOR
+
+    def role_in(self, organisation_id: str | None) -> Role | None:
+        return self.memberships.get(organisation_id) if organisation_id is not None else None
+
+
+def actor_for(session: Session, account: Account) -> Actor:
+    """The actor of a signed-in account: a person, or staff with their active memberships."""
+    if account.kind == AccountKind.PERSON:
+        return Actor.person(account.id)
+    rows = session.execute(select(Membership.organisation_id, Membership.role)
+                           .where(Membership.account_id == account.id, Membership.ended_at.is_(None)))
+    return Actor.staff(account.id, {organisation_id: Role(role) for organisation_id, role in rows})
+
+
+def require(allowed: bool, *, hidden_as: type[VaultError] = NotAllowed) -> None:
+    """Raise ``hidden_as`` unless ``allowed``; pass a NotFound class where existence must stay hidden."""
+    if not allowed:
+        raise hidden_as()
+
+
+# --- a person's own vault ----------------------------------------------------------------------------
+def may_keep_papers(actor: Actor) -> bool:
+    """Only people have a vault: staff and the operator hold no papers of their own."""
+    return actor.is_person
+
+
+def owns(actor: Actor, owner_id: str | None) -> bool:
+    return actor.is_person and owner_id is not None and actor.account_id == owner_id
+
+
+def may_manage_own_document(actor: Actor, document: Document) -> bool:
+    """Read, change, delete, copy: the owner, and only the owner, does all of these with their own key."""
+    return owns(actor, document.owner_id)
+
+
+# --- organisations -------------------------------------------------------------------------------------
+def may_act_for(actor: Actor, organisation_id: str | None) -> bool:
+    """A staff member with an active membership (worker or admin) acts for the organisation."""
+    return actor.is_staff and actor.role_in(organisation_id) is not None
+
+
+def may_manage_organisation(actor: Actor, organisation_id: str | None) -> bool:
+    """Invite and deactivate staff, register purposes, read aggregate counts: admins only."""
+    return actor.is_staff and actor.role_in(organisation_id) is Role.ADMIN
+
+
+def may_create_organisation(actor: Actor) -> bool:
+    return actor.is_operator
+
+
+def may_enrol_for(actor: Actor, organisation_id: str | None) -> bool:
+    """Assisted enrolment, side by side: any active staff member of the organisation."""
+    return may_act_for(actor, organisation_id)
+
+
+# --- follows -------------------------------------------------------------------------------------------
+def follow_is_active(follow: Follow | None) -> bool:
+    return follow is not None and follow.ended_at is None
+
+
+def may_start_follow(actor: Actor, person_id: str) -> bool:
+    """Only the person starts being followed (at assisted enrolment they tick it themselves)."""
+    return owns(actor, person_id)
+
+
+def may_end_follow(actor: Actor, follow: Follow) -> bool:
+    """The person ends a follow; nobody else ends it for them."""
+    return owns(actor, follow.person_id) and follow_is_active(follow)
+
+
+def may_see_follower(actor: Actor, follow: Follow | None) -> bool:
+    """Staff find a person only through an active follow of their organisation; it shows no paper."""
+    return follow_is_active(follow) and may_act_for(actor, follow.organisation_id)
+
+
+def may_request_access(actor: Actor, follow: Follow | None) -> bool:
+    return may_see_follower(actor, follow)
+
+
+def may_deposit(actor: Actor, follow: Follow | None) -> bool:
+    """A worker adds a paper to a following person's vault (encrypted to the person: they cannot read it)."""
+    return may_see_follower(actor, follow)
+
+
+# --- shares --------------------------------------------------------------------------------------------
+def share_is_active(share: Share, now: datetime) -> bool:
+    return share.ended_at is None and now < share.expires_at
+
+
+def may_share_with(actor: Actor, grantee: Account, grantee_actor: Actor) -> bool:
+    """A person shares with one active staff member who acts for at least one organisation."""
+    return (actor.is_person and grantee.kind == AccountKind.STAFF and grantee.status == AccountStatus.ACTIVE
+            and grantee_actor.is_staff and bool(grantee_actor.memberships))
+
+
+def may_read_shared_document(actor: Actor, share: Share, now: datetime) -> bool:
+    """The grantee, while the share is active and they still act for the share's organisation."""
+    return (actor.is_staff and actor.account_id == share.grantee_id and share_is_active(share, now)
+            and may_act_for(actor, share.organisation_id))
+
+
+def may_see_share(actor: Actor, share: Share) -> bool:
+    """The person who gave it and the worker who received it (ended or not: the record stays theirs)."""
+    return owns(actor, share.owner_id) or (actor.is_staff and actor.account_id == share.grantee_id)
+
+
+def may_end_share(actor: Actor, share: Share) -> bool:
+    """The person takes it back, or the worker gives it back; either, at any time."""
+    return share.ended_at is None and may_see_share(actor, share)
+
+
+# --- access requests ---------------------------------------------------------------------------------
+def may_see_request(actor: Actor, request: AccessRequest) -> bool:
+    return owns(actor, request.person_id) or may_act_for(actor, request.organisation_id)
+
+
+def may_answer_request(actor: Actor, request: AccessRequest) -> bool:
+    """Only the person answers, with their own session or their own password typed side by side."""
+    return owns(actor, request.person_id) and request.status == "waiting"
+
+
+__all__ = ["AccountKind", "AccountStatus", "Actor", "ActorKind", "Role", "actor_for", "follow_is_active",
+           "may_act_for", "may_answer_request", "may_create_organisation", "may_deposit", "may_end_follow",
+           "may_end_share", "may_enrol_for", "may_keep_papers", "may_manage_organisation",
+           "may_manage_own_document", "may_read_shared_document", "may_request_access", "may_see_follower",
+           "may_see_request", "may_see_share", "may_share_with", "may_start_follow", "owns", "require",
+           "share_is_active"]
