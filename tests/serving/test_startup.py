@@ -18,7 +18,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ops.serving.loopback import GUNICORN_CONFIG, ROOT
-from vault.db import alembic_config, make_engine, migrate, schema_revisions
+from vault.db import alembic_config, head_revision, make_engine, migrate, schema_revisions
+
+HEAD = head_revision()  # the newest revision: what a migrated database must be at
 
 START_SECONDS = 60
 
@@ -64,7 +66,7 @@ def assert_one_clear_line(started: subprocess.CompletedProcess, expected: str) -
 
 def test_an_empty_database_is_refused_and_left_alone(tmp_path, empty_database_url):
     started = start_gunicorn(development_environment(tmp_path, empty_database_url))
-    assert_one_clear_line(started, "the database is empty and this version of Consigne needs revision 0002: "
+    assert_one_clear_line(started, f"the database is empty and this version of Consigne needs revision {HEAD}: "
                                    "run `consigne migrate` first")
     engine = make_engine(empty_database_url)
     assert schema_revisions(engine)[0] is None  # starting did not migrate
@@ -79,10 +81,10 @@ def test_an_outdated_schema_is_refused_and_left_alone(tmp_path, empty_database_u
         command.upgrade(config, "0001")
     started = start_gunicorn(development_environment(tmp_path, empty_database_url))
     assert_one_clear_line(started, "the database is at revision 0001 and this version of Consigne needs "
-                                   "revision 0002: run `consigne migrate` first")
+                                   f"revision {HEAD}: run `consigne migrate` first")
     assert schema_revisions(engine)[0] == "0001"
     migrate(engine)  # the explicit step, and then it starts (checked by every serving test)
-    assert schema_revisions(engine)[0] == "0002"
+    assert schema_revisions(engine)[0] == HEAD
     engine.dispose()
 
 

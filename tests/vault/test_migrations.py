@@ -3,9 +3,11 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from vault.db import make_engine, migrate
+from vault.db import head_revision, make_engine, migrate
 from vault.models import Base
 
+
+HEAD = head_revision()  # the newest revision: what a migrated database must be at
 
 def test_migrations_match_the_models(database_url):
     engine = make_engine(database_url)
@@ -121,12 +123,12 @@ def test_several_migrate_processes_at_once_leave_exactly_the_head_revision(empty
         assert "database schema is up to date" in out
     engine = create_engine(empty_database_url)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
     current, head = schema_revisions(engine)
     engine.dispose()
-    assert current == head == "0002"
+    assert current == head == HEAD
 
 
 def upgrade_to(url: str, revision: str) -> None:
@@ -147,7 +149,7 @@ def test_an_application_on_a_schema_that_is_not_current_refuses_to_start(empty_d
     settings = load_settings({"CONSIGNE_DATA_DIR": str(tmp_path / "data"), "CONSIGNE_DATABASE_URL": empty_database_url,
                               "CONSIGNE_KDF": "fast-insecure-for-tests"})
     expected = "at revision 0001" if state == "outdated" else "empty"
-    with pytest.raises(SchemaNotCurrent, match=f"{expected}.*needs revision 0002.*consigne migrate"):
+    with pytest.raises(SchemaNotCurrent, match=f"{expected}.*needs revision {HEAD}.*consigne migrate"):
         create_app(settings)
     engine = make_engine(empty_database_url)
     with pytest.raises(SchemaNotCurrent):
