@@ -101,6 +101,9 @@ class StaffJoined:
     organisation: Organisation
     role: Role
     otp: two_factor.TwoFactorSetup = field(repr=False)
+    # Unlocked a moment ago from the new password: the pages open the sign-in's second step with it, so the
+    # first code from the app both checks the set-up and signs in (no second Argon2id).
+    identity: object = field(repr=False, default=None)
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,7 @@ def redeem_invitation(session: Session, *, keys: KeyConfig, attempt: Attempt | N
     if reservation is not None:
         reservation.refund(session)
     session.flush()
-    return StaffJoined(account=account, organisation=organisation, role=role, otp=otp)
+    return StaffJoined(account=account, organisation=organisation, role=role, otp=otp, identity=enrolment.identity)
 
 
 # --- the staff list and deactivation ---------------------------------------------------------------------

@@ -71,6 +71,9 @@ def card_for(view: DocumentView, call: Call) -> PaperCard:
 # --- my papers ---------------------------------------------------------------------------------------------
 @page("/papers")
 def home(call: Call):
+    if call.current.account.kind == "staff":
+        # Staff keep no papers: their home is their work (web/pages/work.py), where a sign-in lands them.
+        return redirect(url_for("pages.work"), code=303)
     page = document_service.list_documents(call.session, current=call.current, keys=call.services.keys,
                                            cursor=request.args.get("cursor") or None)
     papers = [card_for(view, call) for view in page.items]
