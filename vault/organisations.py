@@ -45,6 +45,7 @@ from vault.errors import (
     NotAllowed,
     OrganisationNotFound,
     OrganisationRequired,
+    SignInBusy,
     StaffNotFound,
     UsernameTaken,
 )
@@ -260,8 +261,15 @@ def redeem_invitation(session: Session, *, keys: KeyConfig, attempt: Attempt | N
         raise InvalidInvitation(field="invitation")
     organisation = session.get(Organisation, invitation.organisation_id)
     role = Role(invitation.role)
-    enrolment = accounts.create_staff(session, keys=keys, organisation=organisation, username=chosen,
-                                      password=password, role=role.value, now=now)
+    try:
+        enrolment = accounts.create_staff(session, keys=keys, organisation=organisation, username=chosen,
+                                          password=password, role=role.value, now=now)
+    except SignInBusy:
+        # The server was too busy to seal the password: the code was never really tried, give it back
+        # (the rollback that follows also undoes the claim).
+        if reservation is not None:
+            reservation.cancel()
+        raise
     account = enrolment.account
     account.display_name = name
     session.execute(update(Invitation).where(Invitation.id == invitation.id).values(used_by_id=account.id)
