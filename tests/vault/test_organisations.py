@@ -398,3 +398,28 @@ def test_a_staff_member_signs_in_with_the_otp_from_joining(services, place, cloc
     _, admin, worker = place
     clock.advance(seconds=60)
     assert sign_in(services, worker.username, worker.password, otp=current_otp(worker, services.now))
+
+
+def test_a_deactivated_admin_can_do_nothing_any_more(services, place, clock):
+    organisation_id, admin, worker = place
+    second = join_staff(services, invite(services, admin, role="admin").code, "second.admin")
+    clock.advance(seconds=30)
+    stale = actor_of(services, second)  # as a request that began before the deactivation saw it
+    with services.transaction() as uow:
+        organisations.deactivate_staff(uow.session, actor=actor_of(services, admin), organisation_id=None,
+                                       staff_id=second.id, now=services.now)
+    now_actor = actor_of(services, second)
+    assert not now_actor.memberships and stale.memberships
+    calls = [
+        lambda session: organisations.invite(session, actor=now_actor, keys=services.keys,
+                                             organisation_id=organisation_id, role="worker", now=services.now),
+        lambda session: organisations.list_staff(session, actor=now_actor, organisation_id=organisation_id),
+        lambda session: organisations.organisation_purposes(session, actor=now_actor, organisation_id=organisation_id),
+        lambda session: organisations.organisation_counts(session, actor=now_actor, organisation_id=organisation_id,
+                                                          now=services.now),
+        lambda session: organisations.deactivate_staff(session, actor=now_actor, organisation_id=organisation_id,
+                                                       staff_id=worker.id, now=services.now),
+    ]
+    for call in calls:
+        with pytest.raises(NotAllowed), services.transaction() as uow:
+            call(uow.session)

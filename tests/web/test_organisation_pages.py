@@ -31,6 +31,7 @@ def join(app, clock, code, username, display_name=""):
     answer = browser.post_form("/staff/join", {"invitation": code, "username": username, "password": PASSWORD,
                                                "display_name": display_name})
     assert answer.status_code == 201, summary(answer.get_data(as_text=True))
+    assert answer.headers["Cache-Control"] == "no-store"  # the app's secret stays out of any cache
     html = answer.get_data(as_text=True)
     secret = "".join(re.findall(r"<span>([A-Z2-7]{1,4})</span>", re.search(r'<p class="secret".*?</p>', html, re.S).group(0)))
     browser.secret = secret
@@ -50,7 +51,7 @@ def test_join_invite_enrol_side_by_side_then_deactivate(app, services, clock):
     invited = admin.post_form("/organisation", {"role": "worker"}, to="/organisation/invite")
     assert invited.status_code == 201
     worker_code = re.search(CODE, invited.get_data(as_text=True)).group(0)
-    assert "Valid until" in invited.get_data(as_text=True)
+    assert "Valid until" in invited.get_data(as_text=True) and invited.headers["Cache-Control"] == "no-store"
     assert worker_code not in admin.get("/organisation").get_data(as_text=True)
     clock.advance(seconds=30)
     worker = join(app, clock, worker_code, "marie.l", "Marie L.")
