@@ -47,6 +47,8 @@ def test_join_invite_enrol_side_by_side_then_deactivate(app, services, clock):
     home = admin.get("/work").get_data(as_text=True)
     assert "Les Lilas" in home and "My papers" not in home and "My organisation" in home
     assert admin.get("/papers").headers["Location"].endswith("/work")  # staff keep no papers
+    assert admin.get("/papers/add").headers["Location"].endswith("/work")
+    assert admin.get("/settings/organisations").headers["Location"].endswith("/work")
     # The admin invites a worker: the code is shown once, big, with its expiry.
     invited = admin.post_form("/organisation", {"role": "worker"}, to="/organisation/invite")
     assert invited.status_code == 201

@@ -84,6 +84,8 @@ def home(call: Call):
 # --- add a paper -------------------------------------------------------------------------------------------
 @page("/papers/add", methods=("GET", "POST"))
 def add_paper(call: Call):
+    if call.current.account.kind == "staff":
+        return redirect(url_for("pages.work"), code=303)  # staff keep no papers (a deposit is /work/people/…)
     form = PaperDetailsForm()
     uploads = [upload for name in FILE_FIELDS for upload in request.files.getlist(name) if upload.filename]
     names = [upload.filename for upload in uploads]
