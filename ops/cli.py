@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     sweep = commands.add_parser("sweep-orphans", help="delete blobs that no document refers to")
     sweep.add_argument("--older-than-minutes", type=int, default=60)
     sweep.add_argument("--dry-run", action="store_true")
+    organisation = commands.add_parser("organisation", help="organisations: create one and print its first admin's "
+                                                           "one-time invitation code")
+    organisation_commands = organisation.add_subparsers(dest="organisation_command", required=True)
+    organisation_commands.add_parser("create", help="create an organisation").add_argument("name")
     arguments = parser.parse_args(argv)
     if arguments.command == "secrets":
         for name, value in generate_secrets().items():
@@ -101,8 +105,37 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
                                 dry_run=arguments.dry_run)
         print(json.dumps({"orphans": len(removed), "deleted": not arguments.dry_run}))
         return 0
+    if arguments.command == "organisation":
+        return _create_organisation(settings, arguments.name)
     parser.error("unknown command")
     return 2
+
+
+def _create_organisation(settings, name: str) -> int:
+    """The operator creates an organisation; the admin invitation code is printed once, never stored."""
+    from vault.db import make_engine, make_session_factory, require_current_schema
+    from vault.errors import InvalidInput
+    from vault.keys import KeyConfig
+    from vault.organisations import create_organisation
+    from vault.policies import Actor
+
+    engine = make_engine(settings.database_url)
+    keys = KeyConfig(peppers=settings.peppers, app_keys=settings.app_keys, password_kdf=settings.kdf)
+    with _clear_database_errors(settings.database_url):
+        require_current_schema(engine)
+        with make_session_factory(engine)() as session:
+            try:
+                organisation, invitation = create_organisation(session, actor=Actor.operator(), keys=keys,
+                                                               name=name, now=datetime.now(timezone.utc))
+            except InvalidInput:
+                print("consigne: an organisation's name has 1 to 200 characters", file=sys.stderr)
+                return 2
+            session.commit()
+    print(f"organisation created: {organisation.name} ({organisation.id})")
+    print(f"admin invitation code (shown once): {invitation.code}")
+    print(f"valid until: {invitation.expires_at.isoformat()}")
+    print("the first admin joins at /staff/join (or POST /api/v1/staff) with this code")
+    return 0
 
 
 class _Refused(Exception):

@@ -41,6 +41,8 @@ ICONS = (
     "camera", "file-up", "download", "trash-2", "printer", "log-out", "log-in", "user-plus",
     "smartphone", "life-buoy", "house", "triangle-alert", "circle-check", "circle-alert", "clock",
     "arrow-right", "arrow-left", "circle-help", "plus", "hand-heart",
+    # purposes (vault/purposes.py)
+    "briefcase",
     # the activity (vault/activity.py names them; the API returns the same names)
     "pencil", "shield-off", "shield-alert", "info", "lock-keyhole",
     # settings

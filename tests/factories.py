@@ -25,14 +25,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import BlobStore, open_blob_store
-from vault import accounts, documents, sessions, two_factor
+from vault import accounts, documents, follows, organisations, sessions, two_factor
 from vault import sign_in as sign_in_service
 from vault.capacity import Gates
 from vault.db import UnitOfWork, make_engine, make_session_factory
 from vault.documents import DocumentView
 from vault.keys import KeyConfig
 from vault.media import UploadedFile
-from vault.models import Follow, Organisation
+from vault.models import Organisation
+from vault.policies import Actor
 from vault.sessions import CurrentAccount
 from vault.settings import Settings
 from vault.throttle import Attempt
@@ -144,14 +145,10 @@ def make_staff(services: Services, username: str, *, organisation: str = "Accuei
 
 
 def make_follow(services: Services, person: PersonMade, organisation_id: str) -> str:
-    """``person`` follows the organisation, as consented at an assisted enrolment; the follow's id.
-
-    Written directly until the follow service exists (issue 8); then it goes through the service."""
+    """``person`` starts following the organisation through the follow service; the follow's id."""
     with services.transaction() as uow:
-        follow = Follow(organisation_id=organisation_id, person_id=person.id, consented_at=services.now)
-        uow.session.add(follow)
-        uow.session.flush()
-        return follow.id
+        return follows.start_follow(uow.session, actor=Actor.person(person.id), organisation_id=organisation_id,
+                                    now=services.now).id
 
 
 def current_otp(person: PersonMade, now: datetime) -> str:
@@ -207,6 +204,30 @@ def pdf_file(text: str = "Attestation", pages: int = 1) -> UploadedFile:
     return UploadedFile(data=output.getvalue(), filename="attestation.pdf")
 
 
+def make_organisation(services: Services, name: str = "Accueil de jour") -> tuple[str, str]:
+    """An organisation created by the operator, as ``consigne organisation create`` does: (its id, the
+    first admin's invitation code)."""
+    with services.transaction() as uow:
+        organisation, invitation = organisations.create_organisation(uow.session, actor=Actor.operator(),
+                                                                     keys=services.keys, name=name,
+                                                                     now=services.now)
+        return organisation.id, invitation.code
+
+
+def join_staff(services: Services, code: str, username: str, *, password: str = KNOWN_PASSWORD,
+               display_name: str | None = None, signed_in: bool = True) -> PersonMade:
+    """Redeem an invitation through the service (TOTP on from the start), and sign in with the code."""
+    with services.transaction() as uow:
+        joined = organisations.redeem_invitation(uow.session, keys=services.keys, attempt=attempt_for(services),
+                                                 code=code, username=username, password=password,
+                                                 display_name=display_name, now=services.now)
+        staff = PersonMade(id=joined.account.id, username=joined.account.username, password=password,
+                           recovery_codes=[], otp_secret=joined.otp.secret, organisation_id=joined.organisation.id)
+    if signed_in:
+        staff.token = sign_in(services, staff.username, password, otp=current_otp(staff, services.now))
+    return staff
+
+
 def read_all(reader) -> bytes:
     try:
         return reader.read()
@@ -221,7 +242,9 @@ __all__ = [
     "build_services",
     "current_otp",
     "make_document",
+    "join_staff",
     "make_follow",
+    "make_organisation",
     "make_person",
     "make_staff",
     "pdf_file",

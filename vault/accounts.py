@@ -125,7 +125,7 @@ def enrol_person(session: Session, *, keys: KeyConfig, username: str | None, pas
     if organisation is not None and follow_organisation:
         session.add(Follow(organisation_id=organisation.id, person_id=account.id, consented_at=now))
         record_event(session, action="follow.started", now=now, actor_id=account.id, subject_id=account.id,
-                     details={"organisation": organisation.name})
+                     details={"organisation": organisation.name, "organisation_id": organisation.id})
     session.flush()
     return enrolment
 

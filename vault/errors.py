@@ -135,6 +135,36 @@ class QuotaExceeded(VaultError):
     message = N_("Your locker is full. Delete papers you no longer need to make room.")
 
 
+# organisations and follows (issue 8)
+class InvalidInvitation(InvalidInput):
+    """One answer for an invitation code that is mistyped, unknown, already used or expired: the
+    answer never tells which, so trying codes teaches nothing."""
+
+    # Kept: the attempt it spent on the address's budget must count (vault.organisations.redeem_invitation).
+    keeps_changes = True
+    code = "invalid_invitation"
+    message = N_("This invitation code does not work: it may be mistyped, already used or expired. "
+                 "Ask your organisation for a new one.")
+
+
+class InvalidDisplayName(InvalidInput):
+    code = "invalid_display_name"
+    message = N_("The name shown to people has 1 to 80 characters, for example « Marie L. ».")
+
+
+class OrganisationRequired(InvalidInput):
+    """A staff member of several organisations must say which one they act for."""
+
+    code = "organisation_required"
+    message = N_("You work for several organisations: choose the one you act for.")
+
+
+class LastAdmin(VaultError):
+    code = "last_admin"
+    category = "conflict"
+    message = N_("An organisation keeps at least one admin. Invite another admin first.")
+
+
 # --- who you are -----------------------------------------------------------------------------------
 class AuthenticationFailed(VaultError):
     """Unknown username or wrong password: deliberately one error for both."""
@@ -258,6 +288,21 @@ class NotFound(VaultError):
 class DocumentNotFound(NotFound):
     code = "document_not_found"
     message = N_("This paper does not exist or is not yours.")
+
+
+class OrganisationNotFound(NotFound):
+    code = "organisation_not_found"
+    message = N_("This organisation does not exist.")
+
+
+class FollowNotFound(NotFound):
+    code = "follow_not_found"
+    message = N_("This organisation does not follow you, or no longer does.")
+
+
+class StaffNotFound(NotFound):
+    code = "staff_not_found"
+    message = N_("This person is not an active member of your organisation's staff.")
 
 
 class StorageFailed(VaultError):

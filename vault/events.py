@@ -43,6 +43,12 @@ ACTIONS = {
     "document.updated": N_("Paper details changed"),
     "document.deleted": N_("Paper deleted"),
     "follow.started": N_("An organisation now follows you"),
+    "follow.ended": N_("An organisation no longer follows you"),
+    "share.ended": N_("A share ended"),
+    "organisation.created": N_("Organisation created"),
+    "staff.invited": N_("Staff member invited"),
+    "staff.joined": N_("Staff member joined"),
+    "staff.deactivated": N_("Staff member deactivated"),
 }
 
 

@@ -101,6 +101,10 @@ BUDGETS: dict[str, Budget] = {
     # Assisted enrolment per staff member (whatever the address): a busy enrolment day passes.
     "enrolment-staff": Budget(free=60, first_delay=timedelta(minutes=5), max_delay=timedelta(minutes=30),
                               on_success="keep", drain_every=timedelta(minutes=3)),
+    # Redeeming staff invitations, per address: a code has 95 random bits, so this only keeps a script
+    # from hammering the table; an office whose new staff mistype a few codes never waits.
+    "invitation-address": Budget(free=20, first_delay=timedelta(minutes=1), max_delay=timedelta(minutes=30),
+                                 on_success="give_back", drain_every=timedelta(minutes=10)),
 }
 
 

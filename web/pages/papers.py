@@ -71,6 +71,9 @@ def card_for(view: DocumentView, call: Call) -> PaperCard:
 # --- my papers ---------------------------------------------------------------------------------------------
 @page("/papers")
 def home(call: Call):
+    if call.current.account.kind == "staff":
+        # Staff keep no papers: their home is their work (web/pages/work.py), where a sign-in lands them.
+        return redirect(url_for("pages.work"), code=303)
     page = document_service.list_documents(call.session, current=call.current, keys=call.services.keys,
                                            cursor=request.args.get("cursor") or None)
     papers = [card_for(view, call) for view in page.items]
@@ -81,6 +84,8 @@ def home(call: Call):
 # --- add a paper -------------------------------------------------------------------------------------------
 @page("/papers/add", methods=("GET", "POST"))
 def add_paper(call: Call):
+    if call.current.account.kind == "staff":
+        return redirect(url_for("pages.work"), code=303)  # staff keep no papers (a deposit is /work/people/…)
     form = PaperDetailsForm()
     uploads = [upload for name in FILE_FIELDS for upload in request.files.getlist(name) if upload.filename]
     names = [upload.filename for upload in uploads]

@@ -32,6 +32,11 @@ def _remember_idle_time_out(view: Callable, call, **path_params):
     # rolled back, when the row can no longer be read, and it still says and acts on the time-out.
     if call.current is not None:
         g.idle_seconds = call.current.session.idle_seconds
+        # Which menu base.html shows (staff keep no papers; admins also see their organisation), read now
+        # for the same reason.
+        actor = call.current.actor
+        g.navigation = ("person" if actor.is_person else
+                        "admin" if "admin" in actor.memberships.values() else "staff")
     return view(call, **path_params)
 
 
