@@ -43,6 +43,11 @@ ACTIONS = {
     "document.updated": N_("Paper details changed"),
     "document.deleted": N_("Paper deleted"),
     "follow.started": N_("An organisation now follows you"),
+    "share.granted": N_("Papers shared"),
+    "share.ended": N_("Share ended"),
+    "request.created": N_("Papers asked for"),
+    "request.approved": N_("Request approved"),
+    "request.declined": N_("Request declined"),
 }
 
 
