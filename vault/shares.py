@@ -99,9 +99,9 @@ def check_share_end(expires_at: object, now: datetime, *, latest: datetime | Non
     """An aware end in the future, at most MAX_SHARE_DAYS (or ``latest``) away; ShareEndNotValid otherwise."""
     latest = latest or now + timedelta(days=MAX_SHARE_DAYS)
     if not isinstance(expires_at, datetime) or expires_at.tzinfo is None:
-        raise ShareEndNotValid(maximum_days=MAX_SHARE_DAYS)
+        raise ShareEndNotValid(maximum=MAX_SHARE_DAYS)
     if not now < expires_at <= latest:
-        raise ShareEndNotValid(maximum_days=MAX_SHARE_DAYS)
+        raise ShareEndNotValid(maximum=MAX_SHARE_DAYS)
     return expires_at
 
 
