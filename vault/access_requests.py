@@ -144,12 +144,15 @@ def approve_request(uow: UnitOfWork, *, actor: Actor, identity: age.X25519Identi
 
 
 def approve_side_by_side(uow: UnitOfWork, *, actor: Actor, keys: KeyConfig, attempt: Attempt, request_id: str,
-                         password: object, otp: str | None, document_ids: list[str], now: datetime,
-                         expires_at: datetime | None = None) -> ShareView:
+                         password: object, otp: str | None, document_ids: list[str] | None, now: datetime,
+                         expires_at: datetime | None = None, kinds: list[str] | None = None) -> ShareView:
     """The worker's screen, the person's password: the person's identity is unlocked with what they type.
 
     Throttled on the person's account budget before the Argon2id (as a sign-in is), and a wrong password
     is shown in the person's activity as a failed sign-in.
+
+    ``kinds`` instead of ``document_ids`` (the pages): every paper of those requested kinds, so the worker's
+    screen never lists the person's papers before the person has said yes.
     """
     session = uow.session
     require(actor.is_staff)
@@ -180,6 +183,8 @@ def approve_side_by_side(uow: UnitOfWork, *, actor: Actor, keys: KeyConfig, atte
             raise SecondFactorFailed()
         second.refund(session)
     reservation.refund(session)
+    if document_ids is None:
+        document_ids = _papers_of_kinds(session, person.id, request, kinds)
     return approve_request(uow, actor=Actor.person(person.id), identity=identity, request_id=request.id,
                            document_ids=document_ids, now=now, expires_at=expires_at, side_by_side=True)
 
@@ -200,6 +205,16 @@ def papers_for_request(session: Session, *, actor: Actor, request_id: str) -> li
     return list(session.scalars(select(Document).where(Document.owner_id == actor.account_id,
                                                        Document.kind.in_(list(request.kinds)))
                                 .order_by(Document.kind, Document.created_at)))
+
+
+def followers(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
+    """(id, username) of the people who follow the staff member's organisations: usernames only."""
+    require(actor.is_staff)
+    rows = session.execute(select(Account.id, Account.username).join(Follow, Follow.person_id == Account.id)
+                           .where(Follow.organisation_id.in_(list(actor.memberships)), Follow.ended_at.is_(None),
+                                  Account.status == AccountStatus.ACTIVE)
+                           .distinct().order_by(Account.username))
+    return [(account_id, username) for account_id, username in rows]
 
 
 def view_request(session: Session, request: AccessRequest) -> RequestView:
@@ -288,6 +303,16 @@ def _check_requested_kinds(session: Session, actor: Actor, request: AccessReques
         raise DocumentsNotRequested(kinds=list(request.kinds))
 
 
+def _papers_of_kinds(session: Session, person_id: str, request: AccessRequest, kinds: object) -> list[str]:
+    if not isinstance(kinds, (list, tuple)) or not kinds or any(kind not in request.kinds for kind in kinds):
+        raise InvalidInput(field="kinds")
+    ids = list(session.scalars(select(Document.id).where(Document.owner_id == person_id,
+                                                         Document.kind.in_(list(kinds)))))
+    if not ids:
+        raise InvalidInput(field="documents")
+    return ids
+
+
 def _record_answer(session: Session, request: AccessRequest, action: str, *, now: datetime, side_by_side: bool,
                    share_id: str | None) -> None:
     requester = session.get(Account, request.requester_id)
@@ -305,5 +330,5 @@ def _looks_like_id(value: object) -> bool:
 
 
 __all__ = ["APPROVED", "DECLINED", "RequestView", "WAITING", "approve_request", "approve_side_by_side",
-           "check_duration", "check_kinds", "create_request", "decline_request", "get_request", "list_requests",
+           "check_duration", "check_kinds", "create_request", "decline_request", "followers", "get_request", "list_requests",
            "papers_for_request", "view_request"]

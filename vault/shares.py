@@ -35,7 +35,7 @@ from vault.errors import (
     StorageFailed,
 )
 from vault.events import record_event
-from vault.models import Account, Document, Membership, Organisation, Share, SharedDocument
+from vault.models import Account, Document, Follow, Membership, Organisation, Share, SharedDocument
 from vault.policies import (
     AccountKind,
     AccountStatus,
@@ -121,19 +121,42 @@ def find_grantee(session: Session, grantee_username_or_id: object) -> Account:
     return account
 
 
-def grant_share(uow: UnitOfWork, *, actor: Actor, identity: age.X25519Identity, grantee_username_or_id: str,
-                document_ids: list[str], purpose: PurposeChoice, expires_at: datetime, now: datetime,
-                organisation_id: str | None = None, access_request_id: str | None = None) -> ShareView:
-    """Share the actor's own papers with one staff member; the file keys are wrapped to the grantee."""
+@dataclass(frozen=True)
+class SharePlan:
+    """A share checked and ready to make (what the confirmation page says), nothing written yet."""
+
+    grantee: Account
+    organisation: Organisation
+    papers: tuple[Document, ...]
+    purpose: PurposeChoice
+    expires_at: datetime
+
+
+def plan_share(session: Session, *, actor: Actor, grantee_username_or_id: str, document_ids: list[str],
+               purpose: PurposeChoice, expires_at: datetime, now: datetime,
+               organisation_id: str | None = None) -> SharePlan:
+    """Every check of ``grant_share``, in its order, without writing: for the confirmation page."""
     require(actor.is_person)
-    session = uow.session
     grantee = find_grantee(session, grantee_username_or_id)
     grantee_actor = actor_for(session, grantee)
     require(may_share_with(actor, grantee, grantee_actor), hidden_as=GranteeNotFound)
     organisation = _grantee_organisation(session, grantee_actor, organisation_id)
     require_registered(session, organisation.id, purpose)
     expires_at = check_share_end(expires_at, now)
-    papers = _own_papers(session, actor, document_ids)
+    papers = tuple(_own_papers(session, actor, document_ids))
+    return SharePlan(grantee=grantee, organisation=organisation, papers=papers, purpose=purpose,
+                     expires_at=expires_at)
+
+
+def grant_share(uow: UnitOfWork, *, actor: Actor, identity: age.X25519Identity, grantee_username_or_id: str,
+                document_ids: list[str], purpose: PurposeChoice, expires_at: datetime, now: datetime,
+                organisation_id: str | None = None, access_request_id: str | None = None) -> ShareView:
+    """Share the actor's own papers with one staff member; the file keys are wrapped to the grantee."""
+    session = uow.session
+    plan = plan_share(session, actor=actor, grantee_username_or_id=grantee_username_or_id,
+                      document_ids=document_ids, purpose=purpose, expires_at=expires_at, now=now,
+                      organisation_id=organisation_id)
+    grantee, organisation, papers, expires_at = plan.grantee, plan.organisation, plan.papers, plan.expires_at
     owner = session.get(Account, actor.account_id)
     recipient = age.X25519Recipient.from_string(grantee.public_key)
     share = Share(owner_id=owner.id, grantee_id=grantee.id, organisation_id=organisation.id,
@@ -155,6 +178,29 @@ def grant_share(uow: UnitOfWork, *, actor: Actor, identity: age.X25519Identity, 
         details["request_id"] = access_request_id
     record_event(session, action="share.granted", now=now, actor_id=owner.id, subject_id=owner.id, details=details)
     return view_share(session, share, now=now, identity=identity, actor=actor)
+
+
+@dataclass(frozen=True)
+class WorkerChoice:
+    account_id: str
+    name: str
+    organisation_id: str
+    organisation_name: str
+
+
+def workers_following(session: Session, *, actor: Actor) -> list[WorkerChoice]:
+    """The active staff of the organisations that follow the person (to pick one to share with)."""
+    require(actor.is_person)
+    rows = session.execute(
+        select(Account, Organisation)
+        .join(Membership, Membership.account_id == Account.id)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .join(Follow, Follow.organisation_id == Organisation.id)
+        .where(Follow.person_id == actor.account_id, Follow.ended_at.is_(None), Membership.ended_at.is_(None),
+               Account.status == AccountStatus.ACTIVE, Account.kind == AccountKind.STAFF)
+        .order_by(Organisation.name, Account.username))
+    return [WorkerChoice(account.id, public_name(account), organisation.id, organisation.name)
+            for account, organisation in rows]
 
 
 def list_shares(session: Session, *, actor: Actor, identity: age.X25519Identity | None, now: datetime) -> list[ShareView]:
@@ -359,5 +405,5 @@ def staff_organisations(session: Session, staff_id: str) -> list[Organisation]:
 
 
 __all__ = ["DURATIONS", "MAX_PAPERS_PER_SHARE", "MAX_SHARE_DAYS", "ShareView", "SharedPaper", "check_share_end",
-           "duration_end", "end_share", "end_shares_of_staff", "find_grantee", "get_share", "grant_share",
+           "duration_end", "end_share", "plan_share", "SharePlan", "WorkerChoice", "workers_following", "end_shares_of_staff", "find_grantee", "get_share", "grant_share",
            "list_shares", "open_shared_document", "purge_expired_shares", "staff_organisations", "view_share"]

@@ -5,6 +5,7 @@ Every journey works without JavaScript (forms post, uploads work); the one scrip
 """
 
 from web.pages import activity, enrolment, help, papers, public, settings, sign_in  # noqa: F401 - registers the pages
+from web.pages import shares, work  # noqa: F401 - registers the pages
 from web.pages.registry import blueprint
 
 __all__ = ["blueprint"]
