@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from crypto import age
@@ -117,6 +117,14 @@ def list_requests(session: Session, *, actor: Actor) -> list[RequestView]:
     waiting_first = case((AccessRequest.status == WAITING, 0), else_=1)
     rows = session.scalars(query.order_by(waiting_first, AccessRequest.created_at.desc(), AccessRequest.id))
     return [view_request(session, request) for request in rows]
+
+
+def count_waiting(session: Session, *, actor: Actor) -> int:
+    """How many requests wait for the person's answer (shown on their home page at sign-in)."""
+    if not actor.is_person:
+        return 0
+    return session.scalar(select(func.count()).select_from(AccessRequest)
+                          .where(AccessRequest.person_id == actor.account_id, AccessRequest.status == WAITING))
 
 
 def get_request(session: Session, *, actor: Actor, request_id: str) -> RequestView:
@@ -330,5 +338,5 @@ def _looks_like_id(value: object) -> bool:
 
 
 __all__ = ["APPROVED", "DECLINED", "RequestView", "WAITING", "approve_request", "approve_side_by_side",
-           "check_duration", "check_kinds", "create_request", "decline_request", "followers", "get_request", "list_requests",
+           "check_duration", "check_kinds", "count_waiting", "create_request", "decline_request", "followers", "get_request", "list_requests",
            "papers_for_request", "view_request"]
