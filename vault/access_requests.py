@@ -171,10 +171,12 @@ def approve_side_by_side(uow: UnitOfWork, *, actor: Actor, keys: KeyConfig, atte
     person = session.get(Account, request.person_id)
     if person is None or person.status != AccountStatus.ACTIVE:
         raise RequestNotFound()
+    if not isinstance(password, str) or not password:
+        # Nothing typed is no try: it neither spends the person's budget nor shows as a failed sign-in.
+        raise InvalidInput(field="password")
     reservation = reserve(attempt, [account_key(keys, person.username)], now=now, request_session=session)
     try:
-        typed = password if isinstance(password, str) and password else "\x00"
-        identity = unseal_identity_with_password(keys, person.id, person.password_sealed_identity, typed)
+        identity = unseal_identity_with_password(keys, person.id, person.password_sealed_identity, password)
     except SignInBusy:
         reservation.cancel()
         raise

@@ -250,6 +250,9 @@ def test_approve_and_decline_matrix(client, world):
     for actor in ("grantee", "colleague", "admin"):  # a worker's token alone never approves
         response = client.post(f"/api/v1/access-requests/{first['id']}/approve", json=body,
                                headers=world.headers(actor))
+        assert (actor, response.status_code, response.get_json()["field"]) == (actor, 422, "password")
+        response = client.post(f"/api/v1/access-requests/{first['id']}/approve", json=body | {"password": "devine"},
+                               headers=world.headers(actor))
         assert (actor, response.status_code) == (actor, 403)
         assert client.post(f"/api/v1/access-requests/{first['id']}/decline",
                            headers=world.headers(actor)).status_code == 404

@@ -17,7 +17,7 @@ from vault.errors import InvalidInput, VaultError
 from vault.i18n import N_
 from vault.kinds import KINDS, kind_for
 from vault.purposes import registered_purposes
-from web.api.accounts import attempt_of
+from web.pages.cookies import attempt_of
 from web.pages.forms import ConfirmForm
 from web.pages.problems import Problem, problems_for, reauthentication_problems, sign_in_problems, translate
 from web.pages.registry import page
@@ -99,6 +99,8 @@ def side_by_side(call: Call, request_id: str):
         if error.code == "second_factor_failed":
             return again(sign_in_problems(error))
         problems = reauthentication_problems(error, field="password")
+        if error.code == "invalid_input" and error.details.get("field") == "password":
+            problems = [Problem("password", translate(N_("Type a password.")))]
         if error.code == "wrong_password":
             problems = [Problem("password", translate(N_("This is not the right password. Type the password you "
                                                          "use to sign in to Consigne.")))]
