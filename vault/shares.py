@@ -284,7 +284,11 @@ def open_shared_document(uow: UnitOfWork, *, actor: Actor, identity: age.X25519I
         raise DocumentNotFound() from None
     source = _open_blob(uow, document.blob_name)
     try:
+        # The header MAC is checked with the unwrapped key before any plaintext: a key moved onto another
+        # paper's row (or a blob swapped in the store) opens nothing, and is answered like a missing paper.
         plaintext = age.decrypting_reader(source, file_key=file_key).readall()
+    except CryptoError as error:
+        raise DocumentNotFound() from error
     finally:
         source.close()
     return document, share, plaintext

@@ -261,3 +261,16 @@ def test_a_follow_lets_nobody_read(services, world):
     for document_id in (world["card"].id,):
         with pytest.raises(DocumentNotFound):
             open_as(services, world["worker"], "0" * 8 + "-0000-0000-0000-" + "0" * 12, document_id)
+
+
+def test_a_stored_key_moved_or_altered_opens_nothing(services, world):
+    view = grant(services, world["person"], "marie", [world["card"].id, world["payslip"].id])
+    with services.transaction() as uow:
+        rows = {row.document_id: row for row in uow.session.scalars(
+            select(SharedDocument).where(SharedDocument.share_id == view.id))}
+        card, payslip = rows[world["card"].id], rows[world["payslip"].id]
+        # The payslip's key on the card's row: it unwraps for the grantee, but the card's header MAC refuses it.
+        card.wrapped_file_key, payslip.wrapped_file_key = payslip.wrapped_file_key, payslip.wrapped_file_key[:-2] + b"A\n"
+    for document_id in (world["card"].id, world["payslip"].id):
+        with pytest.raises(DocumentNotFound):
+            open_as(services, world["worker"], view.id, document_id)
