@@ -35,7 +35,7 @@ from vault.errors import (
     StorageFailed,
 )
 from vault.events import record_event
-from vault.models import Account, Document, Follow, Membership, Organisation, Share, SharedDocument
+from vault.models import Account, Document, Organisation, Share, SharedDocument
 from vault.policies import (
     AccountKind,
     AccountStatus,
@@ -178,29 +178,6 @@ def grant_share(uow: UnitOfWork, *, actor: Actor, identity: age.X25519Identity, 
         details["request_id"] = access_request_id
     record_event(session, action="share.granted", now=now, actor_id=owner.id, subject_id=owner.id, details=details)
     return view_share(session, share, now=now, identity=identity, actor=actor)
-
-
-@dataclass(frozen=True)
-class WorkerChoice:
-    account_id: str
-    name: str
-    organisation_id: str
-    organisation_name: str
-
-
-def workers_following(session: Session, *, actor: Actor) -> list[WorkerChoice]:
-    """The active staff of the organisations that follow the person (to pick one to share with)."""
-    require(actor.is_person)
-    rows = session.execute(
-        select(Account, Organisation)
-        .join(Membership, Membership.account_id == Account.id)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .join(Follow, Follow.organisation_id == Organisation.id)
-        .where(Follow.person_id == actor.account_id, Follow.ended_at.is_(None), Membership.ended_at.is_(None),
-               Account.status == AccountStatus.ACTIVE, Account.kind == AccountKind.STAFF)
-        .order_by(Organisation.name, Account.username))
-    return [WorkerChoice(account.id, public_name(account), organisation.id, organisation.name)
-            for account, organisation in rows]
 
 
 def list_shares(session: Session, *, actor: Actor, identity: age.X25519Identity | None, now: datetime) -> list[ShareView]:
@@ -401,13 +378,6 @@ def _looks_like_id(value: object) -> bool:
     return isinstance(value, str) and len(value) == 36 and all(c in "0123456789abcdef-" for c in value)
 
 
-def staff_organisations(session: Session, staff_id: str) -> list[Organisation]:
-    """The organisations a staff member acts for now (to name them in a picker)."""
-    return list(session.scalars(select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
-                                .where(Membership.account_id == staff_id, Membership.ended_at.is_(None))
-                                .order_by(Organisation.name)))
-
-
 __all__ = ["DURATIONS", "MAX_PAPERS_PER_SHARE", "MAX_SHARE_DAYS", "ShareView", "SharedPaper", "check_share_end",
-           "duration_end", "end_share", "plan_share", "SharePlan", "WorkerChoice", "workers_following", "end_shares_of_staff", "find_grantee", "get_share", "grant_share",
-           "list_shares", "open_shared_document", "purge_expired_shares", "staff_organisations", "view_share"]
+           "duration_end", "end_share", "plan_share", "SharePlan", "end_shares_of_staff", "find_grantee", "get_share", "grant_share",
+           "list_shares", "open_shared_document", "purge_expired_shares", "view_share"]

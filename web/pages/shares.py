@@ -14,6 +14,7 @@ from flask import Response, redirect, request, url_for
 from vault import access_requests as request_service
 from vault import receipts
 from vault.accounts import public_name
+from vault import share_choices
 from vault import shares as share_service
 from vault.documents import list_documents, view_document
 from vault.errors import InvalidInput, VaultError
@@ -65,7 +66,7 @@ def _problems(error: VaultError) -> list[Problem]:
 # --- « Partager »: step 1, who ---------------------------------------------------------------------------
 @page("/shares/new")
 def share_pick_worker(call: Call):
-    workers = share_service.workers_following(call.session, actor=call.current.actor)
+    workers = share_choices.workers_following(call.session, actor=call.current.actor)
     chosen, username = request.args.get("worker"), (request.args.get("username") or "").strip()
 
     def again(problems):
@@ -90,7 +91,7 @@ def share_pick_worker(call: Call):
 # --- step 2: which papers, why, how long -----------------------------------------------------------------
 def _grantee_and_organisation(call: Call, grantee_id: str, organisation_id: str | None):
     grantee = share_service.find_grantee(call.session, grantee_id)
-    organisations = share_service.staff_organisations(call.session, grantee.id)
+    organisations = share_choices.staff_organisations(call.session, grantee.id)
     if organisation_id:
         organisations = [place for place in organisations if place.id == organisation_id]
     return grantee, organisations

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Response, redirect, request, url_for
 
 from vault import access_requests as request_service
+from vault import share_choices
 from vault import shares as share_service
 from vault.errors import InvalidInput, VaultError
 from vault.i18n import N_
@@ -47,7 +48,7 @@ def _request_problems(error: VaultError) -> list[Problem]:
 def work_requests(call: Call):
     actor = call.current.actor
     people = request_service.followers(call.session, actor=actor)
-    organisations = share_service.staff_organisations(call.session, actor.account_id)
+    organisations = share_choices.staff_organisations(call.session, actor.account_id)
     purposes = [(purpose_value(choice), choice.label(call.gettext), place.id, place.name)
                 for place in organisations for choice in registered_purposes(call.session, place.id)]
     form = ConfirmForm()
