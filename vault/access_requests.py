@@ -259,6 +259,7 @@ def check_duration(duration_days: object) -> int:
 # --- internals -------------------------------------------------------------------------------------
 def _acting_organisation(actor: Actor, organisation_id: str | None) -> str:
     memberships = list(actor.memberships)
+    require(bool(memberships))  # a deactivated staff member acts for nobody
     if organisation_id is None:
         if len(memberships) != 1:
             raise InvalidInput(field="organisation")

@@ -175,6 +175,8 @@ def test_access_matrix(client, world, state):
         if expected == 200:
             assert receipt.content_type == "application/pdf"
             assert one.get_json()["active"] == (state == "active")
+    if state == "deactivated":  # a deactivated worker asks for nothing any more
+        assert ask(client, world, "grantee").status_code == 403
     # Nobody but the two of them ends it; it stays as it was.
     keys_before = world.keys(share["id"])
     for actor in ("another person", "colleague", "foreign worker", "admin", "anonymous"):
