@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                                                            "one-time invitation code")
     organisation_commands = organisation.add_subparsers(dest="organisation_command", required=True)
     organisation_commands.add_parser("create", help="create an organisation").add_argument("name")
+    commands.add_parser("purge", help="end expired shares and delete their wrapped file keys (run it often)")
     arguments = parser.parse_args(argv)
     if arguments.command == "secrets":
         for name, value in generate_secrets().items():
@@ -96,6 +97,18 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
                 forgotten = purge_stale_throttles(session, now=now)
                 session.commit()
         print(json.dumps({"sessions_deleted": removed, "throttles_deleted": forgotten}))
+        return 0
+    if arguments.command == "purge":
+        from vault.db import make_engine, make_session_factory, require_current_schema
+        from vault.shares import purge_expired_shares
+
+        engine = make_engine(settings.database_url)
+        with _clear_database_errors(settings.database_url):
+            require_current_schema(engine)
+            with make_session_factory(engine)() as session:
+                ended = purge_expired_shares(session, now=datetime.now(timezone.utc))
+                session.commit()
+        print(json.dumps({"shares_ended": ended}))
         return 0
     if arguments.command == "sweep-orphans":
         from ops.orphans import sweep_orphans

@@ -123,6 +123,18 @@ class PictureTooLarge(UnsupportedFile):
                  "again at a lower resolution.")
 
 
+class ShareEndNotValid(InvalidInput):
+    code = "invalid_share_end"
+    message = N_("A share must end in the future, at most 90 days from now.")
+
+
+class DocumentsNotRequested(InvalidInput):
+    """An approval that gives papers of kinds the request did not ask for."""
+
+    code = "documents_not_requested"
+    message = N_("Choose only papers of the kinds that were asked for.")
+
+
 class FileTooLarge(VaultError):
     code = "file_too_large"
     category = "too_large"
@@ -276,6 +288,14 @@ class PurposeNotRegistered(NotAllowed):
     message = N_("This organisation has not registered this purpose, so it cannot ask for papers for it.")
 
 
+class RequestAlreadyAnswered(VaultError):
+    """A request answered a moment ago (by another tab, or side by side): it is answered only once."""
+
+    code = "request_already_answered"
+    category = "conflict"
+    message = N_("This request was already answered.")
+
+
 # --- what you asked for ----------------------------------------------------------------------------
 class NotFound(VaultError):
     """Also the answer for someone else's document: existence is not revealed."""
@@ -309,3 +329,27 @@ class StorageFailed(VaultError):
     code = "storage_failed"
     category = "unavailable"
     message = N_("The papers store is not answering. Nothing was changed; try again later.")
+
+
+class ShareNotFound(NotFound):
+    code = "share_not_found"
+    message = N_("This share does not exist or is not yours.")
+
+
+class GranteeNotFound(NotFound):
+    """No active staff member by that name: a person's username gets the same answer."""
+
+    code = "grantee_not_found"
+    message = N_("No social worker has this username. Check it with them.")
+
+
+class RequestNotFound(NotFound):
+    code = "request_not_found"
+    message = N_("This request does not exist or is not for you.")
+
+
+class PersonNotFound(NotFound):
+    """Not a person who follows the worker's organisation: whether the username exists is not revealed."""
+
+    code = "person_not_found"
+    message = N_("No person with this username follows your organisation.")

@@ -49,6 +49,10 @@ ACTIONS = {
     "staff.invited": N_("Staff member invited"),
     "staff.joined": N_("Staff member joined"),
     "staff.deactivated": N_("Staff member deactivated"),
+    "share.granted": N_("Papers shared"),
+    "request.created": N_("Papers asked for"),
+    "request.approved": N_("Request approved"),
+    "request.declined": N_("Request declined"),
 }
 
 

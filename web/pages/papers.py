@@ -15,6 +15,7 @@ from urllib.parse import quote
 from flask import Response, redirect, request, stream_with_context, url_for
 
 from vault import documents as document_service
+from vault.access_requests import count_waiting
 from vault.documents import DocumentView
 from vault.errors import InvalidDate, UnsupportedFile, VaultError
 from vault.i18n import N_
@@ -77,8 +78,10 @@ def home(call: Call):
     page = document_service.list_documents(call.session, current=call.current, keys=call.services.keys,
                                            cursor=request.args.get("cursor") or None)
     papers = [card_for(view, call) for view in page.items]
+    # Requests for papers are answered at the next sign-in: the home page says they are waiting.
+    waiting = count_waiting(call.session, actor=call.current.actor)
     return render_page("papers/home.html", papers=papers, next_cursor=page.next_cursor,
-                       first_page=not request.args.get("cursor"))
+                       first_page=not request.args.get("cursor"), waiting_requests=waiting)
 
 
 # --- add a paper -------------------------------------------------------------------------------------------
