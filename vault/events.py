@@ -43,6 +43,9 @@ ACTIONS = {
     "document.updated": N_("Paper details changed"),
     "document.deleted": N_("Paper deleted"),
     "follow.started": N_("An organisation now follows you"),
+    "duplicate.issued": N_("A marked copy was made"),
+    "duplicate.deletion_requested": N_("You asked for a copy to be deleted"),
+    "duplicate.deletion_answered": N_("An answer about deleting a copy"),
 }
 
 
