@@ -204,6 +204,7 @@ def list_duplicates(session: Session, *, actor: Actor, now: datetime) -> list[Du
 def ask_deletion(session: Session, *, actor: Actor, ref: str, now: datetime) -> Duplicate:
     """The person asks the holder of a copy of their paper to delete it (shown to the holder)."""
     duplicate = _visible(session, actor, ref)
+    require(not _is_own(duplicate))  # the person holds their own copy: nobody to ask
     require(may_ask_deletion(actor, duplicate), hidden_as=DeletionAlreadyAsked)
     duplicate.deletion_requested_at = now
     holder = session.get(Account, duplicate.issued_to_id) if duplicate.issued_to_id else None
