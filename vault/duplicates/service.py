@@ -87,6 +87,7 @@ class IssuedDuplicate:
     pdf: bytes
     sha256: bytes
     pages: int
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def issue_duplicate(uow: UnitOfWork, *, actor: Actor, plaintext: bytes, document
         details["share_id"] = share.id
     record_event(session, action="duplicate.issued", now=now, actor_id=actor.account_id,
                  subject_id=document.owner_id, document_id=document.id, details=details)
-    return IssuedDuplicate(ref=ref, pdf=rendered.pdf, sha256=digest, pages=rendered.pages)
+    return IssuedDuplicate(ref=ref, pdf=rendered.pdf, sha256=digest, pages=rendered.pages, kind=document.kind)
 
 
 def issue_own_duplicate(uow: UnitOfWork, *, current: CurrentAccount, document_id: str, purpose: PurposeChoice,
