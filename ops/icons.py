@@ -45,6 +45,8 @@ ICONS = (
     "pencil", "shield-off", "shield-alert", "info", "lock-keyhole",
     # settings
     "settings", "monitor-smartphone",
+    # purposes (vault/purposes.py), shown when making a copy
+    "briefcase",
 )
 NAME = re.compile(r"^[a-z0-9-]+$")
 LICENCE_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
