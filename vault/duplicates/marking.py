@@ -115,7 +115,7 @@ def add_footer(page: Image.Image, *, qr: Image.Image, lines: list[str], dpi: int
     """The page with a white band below it: our QR code at the left, ``lines`` of text beside it."""
     width, height = page.size
     qr_side = qr.width
-    text_size = max(MIN_FONT_PIXELS, round(dpi / 9))
+    text_size = max(MIN_FONT_PIXELS, round(dpi / 9), round(width / 75))  # readable on wide photos too
     margin = round(dpi / 10)
     band = max(qr_side, len(lines) * round(text_size * 1.5)) + 2 * margin
     marked = Image.new("RGB", (width, height + band), "white")

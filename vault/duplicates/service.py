@@ -61,6 +61,7 @@ from vault.policies import (
     may_ask_deletion,
     may_copy_document,
     may_see_duplicate,
+    owns,
     require,
     share_is_active,
 )
@@ -205,6 +206,7 @@ def list_duplicates(session: Session, *, actor: Actor, now: datetime) -> list[Du
 def ask_deletion(session: Session, *, actor: Actor, ref: str, now: datetime) -> Duplicate:
     """The person asks the holder of a copy of their paper to delete it (shown to the holder)."""
     duplicate = _visible(session, actor, ref)
+    require(owns(actor, duplicate.owner_id))  # the holder sees the copy but does not ask themselves
     require(not _is_own(duplicate))  # the person holds their own copy: nobody to ask
     require(may_ask_deletion(actor, duplicate), hidden_as=DeletionAlreadyAsked)
     duplicate.deletion_requested_at = now
