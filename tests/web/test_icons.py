@@ -9,6 +9,7 @@ from pathlib import Path
 from ops.icons import ICONS
 from vault.activity import PICTOGRAMS as ACTIVITY_PICTOGRAMS
 from vault.kinds import KINDS
+from vault.purposes import PRESETS
 from web.pages.rendering import ICONS as ICON_FOLDER
 from web.pages.rendering import pictogram
 
@@ -24,7 +25,8 @@ def names_in_templates() -> set[str]:
 
 
 def test_every_pictogram_used_is_fetched_and_on_disk():
-    used = names_in_templates() | {kind.pictogram for kind in KINDS} | ACTIVITY_PICTOGRAMS
+    used = (names_in_templates() | {kind.pictogram for kind in KINDS} | ACTIVITY_PICTOGRAMS
+            | {purpose.pictogram for purpose in PRESETS})
     assert used, "no pictogram found in the templates"
     assert used <= set(ICONS), sorted(used - set(ICONS))
     assert set(ICONS) <= used, f"fetched but never used: {sorted(set(ICONS) - used)}"
