@@ -266,3 +266,46 @@ def test_look_ups_are_limited_per_address_and_say_nothing_of_unknown_references(
     assert look_up(services, issued.ref, address="198.51.100.1").ref == issued.ref  # another address
     clock.advance(minutes=30)
     assert look_up(services, issued.ref).ref == issued.ref
+
+
+class EndingGate:
+    """The media gate, with the person ending the share (another transaction, committed) while it renders."""
+
+    def __init__(self, services, share_id):
+        self.services, self.share_id = services, share_id
+
+    def run(self, function, *args, **kwargs):
+        with self.services.transaction() as uow:
+            uow.session.get(Share, self.share_id).ended_at = self.services.now
+        return self.services.gates.media.run(function, *args, **kwargs)
+
+
+def test_a_share_ended_while_the_copy_renders_gives_no_copy(services):
+    person = make_person(services, "amina")
+    worker = make_staff(services, "marie")
+    paper = make_document(services, person)
+    share_id = make_share(services, person, worker)
+    with pytest.raises(DocumentNotFound):
+        with services.transaction() as uow:
+            current = services.current(uow.session, worker.token)
+            service.issue_duplicate(uow, actor=actor_for(uow.session, current.account), plaintext=pdf_file().data,
+                                    document=uow.session.get(Document, paper.id),
+                                    share=uow.session.get(Share, share_id), purpose=CAF, organisation_name="Accueil",
+                                    disposition="view", now=services.now, signing=services.settings.signing_keys,
+                                    base_url=BASE_URL, words=WORDS, gate=EndingGate(services, share_id))
+    assert events(services, "duplicate.issued") == []
+    with services.transaction() as uow:
+        assert uow.session.scalars(select(Duplicate)).all() == []
+
+
+@pytest.mark.parametrize("plaintext", [b"", b"%PDF-1.7 garbage", b"GIF89a" + b"\0" * 64])
+def test_a_paper_that_cannot_be_rendered_leaves_nothing_behind(services, plaintext):
+    from vault.errors import UnsupportedFile
+
+    person = make_person(services, "amina")
+    worker = make_staff(services, "marie")
+    paper = make_document(services, person)
+    share_id = make_share(services, person, worker)
+    with pytest.raises(UnsupportedFile):
+        worker_copy(services, worker, paper.id, share_id, plaintext=plaintext or b"\0")
+    assert events(services, "duplicate.issued") == []

@@ -40,8 +40,10 @@ def check(client, ref, data, **headers):
                        content_type="multipart/form-data", headers=headers)
 
 
-def test_my_own_copy_is_verifiable_by_anyone(client, amina, paper):
+def test_my_own_copy_is_verifiable_by_anyone(client, api, amina, paper):
+    blobs = api.blobs()
     response = make_copy(client, amina, paper)
+    assert api.blobs() == blobs  # the copy is never stored: only its digest is kept
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     ref = response.headers["Consigne-Duplicate"]
     assert ref in response.headers["Content-Disposition"]

@@ -150,6 +150,12 @@ def issue_duplicate(uow: UnitOfWork, *, actor: Actor, plaintext: bytes, document
                       footer=(words.gettext(FOOTER_REFERENCE, ref=ref, date=shown_date),
                               words.gettext(FOOTER_CHECK, url=verify_url)))
     rendered = _render(plaintext, marking, limits or RenderLimits(), gate)
+    if share is not None:
+        # The share may have ended while the pages were rendered (seconds): checked again under the share's
+        # row lock, so an ending either comes first (no copy) or waits for this copy to be recorded.
+        lock_row(session, Share, Share.id == share.id)
+        session.refresh(share)
+        require(may_copy_document(actor, document, share, now), hidden_as=DocumentNotFound)
     digest = hashlib.sha256(rendered.pdf).digest()
     holder = session.get(Account, actor.account_id)
     session.add(Duplicate(
