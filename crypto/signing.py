@@ -193,9 +193,10 @@ class SigningRing:
         for raw in text.split(RING_SEPARATOR):
             raw = raw.strip()
             created = None
-            if "=" in raw:
-                created, _, raw = raw.partition("=")
-                created = created.strip()
+            # The date is whatever comes before "=" when no ":" precedes it (base64 ends with "=" padding).
+            head, separator, rest = raw.partition("=")
+            if separator and ":" not in head:
+                created, raw = head.strip(), rest.strip()
                 if not _is_iso_date(created):
                     raise MalformedInput("a signing key's date is written YYYY-MM-DD")
             entries.append((SigningKey.from_encoded(raw), created))
