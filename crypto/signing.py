@@ -151,3 +151,66 @@ def _decode(text: str, prefix: str, *, require_key_id: bool, id_of) -> bytes:
         raise MalformedInput("the key id does not match the key (a wrong or damaged copy?)")
     return raw
 
+
+
+# --- a ring of keys: the newest signs, the older ones still verify ---------------------------------------
+RING_SEPARATOR = ","
+
+
+class SigningRing:
+    """The instance's signing keys, newest first: ``current`` signs, every key's public half is published.
+
+    Written in the environment (``CONSIGNE_SIGNING_KEYS``) as comma-separated entries, newest first, each
+    ``<YYYY-MM-DD>=ed25519:<key id>:<base64>`` (the date it was made, published with the public key so a
+    verifier can tell which key was in use when) or plain ``ed25519:<key id>:<base64>`` (no date known).
+    Rotating: put a new entry in front; keep the old ones for as long as their duplicates may be checked.
+    """
+
+    def __init__(self, entries: list[tuple[SigningKey, str | None]]) -> None:
+        if not entries:
+            raise MalformedInput("a signing key ring needs at least one key")
+        ids = [key.key_id for key, _ in entries]
+        if len(set(ids)) != len(ids):
+            raise MalformedInput("the same signing key appears twice")
+        self.entries = tuple(entries)
+
+    def __repr__(self) -> str:
+        return f"SigningRing(key_ids={[key.key_id for key, _ in self.entries]})"
+
+    @property
+    def current(self) -> SigningKey:
+        return self.entries[0][0]
+
+    def public_keys(self) -> list[tuple[VerifyKey, str | None]]:
+        """Every public key with the date it was made (ISO ``YYYY-MM-DD`` or None), newest first."""
+        return [(key.verify_key, created) for key, created in self.entries]
+
+    @classmethod
+    def parse(cls, text: str) -> SigningRing:
+        if not isinstance(text, str) or not text.strip():
+            raise MalformedInput("no signing key given")
+        entries = []
+        for raw in text.split(RING_SEPARATOR):
+            raw = raw.strip()
+            created = None
+            # The date is whatever comes before "=" when no ":" precedes it (base64 ends with "=" padding).
+            head, separator, rest = raw.partition("=")
+            if separator and ":" not in head:
+                created, raw = head.strip(), rest.strip()
+                if not _is_iso_date(created):
+                    raise MalformedInput("a signing key's date is written YYYY-MM-DD")
+            entries.append((SigningKey.from_encoded(raw), created))
+        return cls(entries)
+
+    def encode(self) -> str:
+        return RING_SEPARATOR.join(f"{created}={key.encode()}" if created else key.encode()
+                                   for key, created in self.entries)
+
+
+def _is_iso_date(text: str) -> bool:
+    from datetime import date
+
+    try:
+        return len(text) == 10 and date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False

@@ -41,7 +41,7 @@ ICONS = (
     "camera", "file-up", "download", "trash-2", "printer", "log-out", "log-in", "user-plus",
     "smartphone", "life-buoy", "house", "triangle-alert", "circle-check", "circle-alert", "clock",
     "arrow-right", "arrow-left", "circle-help", "plus", "hand-heart",
-    # purposes (vault/purposes.py)
+    # purposes (vault/purposes.py), shown when sharing, asking and making a copy
     "briefcase",
     # the activity (vault/activity.py names them; the API returns the same names)
     "pencil", "shield-off", "shield-alert", "info", "lock-keyhole",

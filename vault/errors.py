@@ -242,6 +242,13 @@ class TooManyEnrolments(TooManyAttempts):
     message = N_("Many accounts were made from here in a short time. Wait a little, then try again.")
 
 
+class TooManyLookups(TooManyAttempts):
+    """Too many duplicate references checked from one address (someone trying references at random)."""
+
+    code = "too_many_lookups"
+    message = N_("Many copies were checked from here in a short time. Wait a little, then try again.")
+
+
 class WrongPassword(VaultError):
     """The current password, asked again before a change that could lock the owner out, is not right."""
 
@@ -279,6 +286,20 @@ class NotAllowed(VaultError):
     code = "not_allowed"
     category = "forbidden"
     message = N_("You are not allowed to do this.")
+
+
+class DeletionAlreadyAsked(NotAllowed):
+    """The person already asked the holder of this copy to delete it (or it is their own copy)."""
+
+    code = "deletion_already_asked"
+    category = "conflict"
+    message = N_("You have already asked for this copy to be deleted.")
+
+
+class DeletionNotAsked(NotAllowed):
+    code = "deletion_not_asked"
+    category = "conflict"
+    message = N_("Nobody has asked you to delete this copy, or you have already answered.")
 
 
 class PurposeNotRegistered(NotAllowed):
@@ -353,3 +374,10 @@ class PersonNotFound(NotFound):
 
     code = "person_not_found"
     message = N_("No person with this username follows your organisation.")
+
+
+class DuplicateNotFound(NotFound):
+    """A reference nobody issued, or a copy that is not yours to see: the same answer for both."""
+
+    code = "duplicate_not_found"
+    message = N_("No copy has this reference. Check the letters and numbers.")

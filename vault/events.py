@@ -53,6 +53,9 @@ ACTIONS = {
     "request.created": N_("Papers asked for"),
     "request.approved": N_("Request approved"),
     "request.declined": N_("Request declined"),
+    "duplicate.issued": N_("A marked copy was made"),
+    "duplicate.deletion_requested": N_("You asked for a copy to be deleted"),
+    "duplicate.deletion_answered": N_("An answer about deleting a copy"),
 }
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vault.errors import NotAllowed, VaultError
-from vault.models import AccessRequest, Account, Document, Follow, Membership, Share
+from vault.models import AccessRequest, Account, Document, Duplicate, Follow, Membership, Share
 
 
 class AccountKind(StrEnum):
@@ -204,9 +204,36 @@ def may_answer_request(actor: Actor, request: AccessRequest) -> bool:
     return owns(actor, request.person_id) and request.status == "waiting"
 
 
+# --- duplicates ------------------------------------------------------------------------------------------
+def may_copy_document(actor: Actor, document: Document, share: Share | None, now: datetime) -> bool:
+    """A marked copy: the owner of their own paper, or the grantee through an active share of that paper's
+    owner (the caller has checked that the paper is in the share)."""
+    if share is None:
+        return may_manage_own_document(actor, document)
+    return share.owner_id == document.owner_id and may_read_shared_document(actor, share, now)
+
+
+def may_see_duplicate(actor: Actor, duplicate: Duplicate) -> bool:
+    """The person whose paper it is, and whoever received the copy (the public sees only the verification)."""
+    return owns(actor, duplicate.owner_id) or (
+        actor.is_staff and actor.account_id is not None and actor.account_id == duplicate.issued_to_id)
+
+
+def may_ask_deletion(actor: Actor, duplicate: Duplicate) -> bool:
+    """The person asks the holder of a copy of their paper to delete it, once; not their own copy."""
+    return (owns(actor, duplicate.owner_id) and duplicate.issued_to_id != duplicate.owner_id
+            and duplicate.deletion_requested_at is None)
+
+
+def may_answer_deletion(actor: Actor, duplicate: Duplicate) -> bool:
+    """The worker who received the copy answers the person's request, once."""
+    return (actor.is_staff and actor.account_id is not None and actor.account_id == duplicate.issued_to_id
+            and duplicate.deletion_requested_at is not None and duplicate.deletion_answer is None)
+
+
 __all__ = ["AccountKind", "AccountStatus", "Actor", "ActorKind", "Role", "actor_for", "follow_is_active",
-           "may_act_for", "may_answer_request", "may_create_organisation", "may_deposit", "may_end_follow",
+           "may_act_for", "may_answer_deletion", "may_answer_request", "may_ask_deletion", "may_copy_document", "may_create_organisation", "may_deposit", "may_end_follow",
            "may_end_share", "may_enrol_for", "may_keep_papers", "may_manage_organisation",
            "may_manage_own_document", "may_read_shared_document", "may_request_access", "may_see_follower",
-           "may_see_request", "may_see_share", "may_share_with", "may_start_follow", "owns", "require",
+           "may_see_duplicate", "may_see_request", "may_see_share", "may_share_with", "may_start_follow", "owns", "require",
            "share_is_active"]

@@ -13,13 +13,14 @@ import json
 import os
 import secrets
 import stat
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 from crypto.errors import CryptoError
 from crypto.sealing import DEFAULT_KDF, FAST_KDF_FOR_TESTS, KdfParams, KeyRing, PepperRing
-from crypto.signing import SigningKey
+from crypto.signing import SigningKey, SigningRing
 
 MIB = 1024 * 1024
 SECRETS_FILE = "secrets.json"
@@ -65,7 +66,8 @@ class Settings:
     base_url: str
     peppers: PepperRing
     app_keys: KeyRing = field(repr=False)
-    signing_key: SigningKey = field(repr=False)
+    # Ed25519 keys signing the duplicates' statements: the newest signs, all are published (vault/duplicates).
+    signing_keys: SigningRing = field(repr=False)
     production: bool = False
     kdf: KdfParams = DEFAULT_KDF
     limits: Limits = Limits()
@@ -96,7 +98,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     secret_values = _read_secrets(env, data_dir, production)
     peppers = _parse_secret("CONSIGNE_PEPPERS", secret_values, PepperRing.parse)
     app_keys = _parse_secret("CONSIGNE_APP_KEYS", secret_values, lambda text: KeyRing.parse(text, "application key"))
-    signing_key = _parse_secret("CONSIGNE_SIGNING_KEY", secret_values, SigningKey.from_encoded)
+    signing_keys = _parse_secret("CONSIGNE_SIGNING_KEYS", secret_values, SigningRing.parse)
     kdf_name = env.get("CONSIGNE_KDF", "default")
     if kdf_name not in {"default", "fast-insecure-for-tests"}:
         raise ConfigurationError("CONSIGNE_KDF must be 'default'")
@@ -109,7 +111,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         base_url=(env.get("CONSIGNE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         peppers=peppers,
         app_keys=app_keys,
-        signing_key=signing_key,
+        signing_keys=signing_keys,
         production=production,
         kdf=DEFAULT_KDF if kdf_name == "default" else FAST_KDF_FOR_TESTS,
         limits=Limits(
@@ -127,7 +129,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-SECRET_NAMES = ("CONSIGNE_PEPPERS", "CONSIGNE_APP_KEYS", "CONSIGNE_SIGNING_KEY")
+SECRET_NAMES = ("CONSIGNE_PEPPERS", "CONSIGNE_APP_KEYS", "CONSIGNE_SIGNING_KEYS")
 
 
 def generate_secrets() -> dict[str, str]:
@@ -135,12 +137,15 @@ def generate_secrets() -> dict[str, str]:
     return {
         "CONSIGNE_PEPPERS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "CONSIGNE_APP_KEYS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-        "CONSIGNE_SIGNING_KEY": SigningKey.generate().encode(),
+        # A ring of one key, dated: rotating later puts a new dated key in front (crypto.signing.SigningRing).
+        "CONSIGNE_SIGNING_KEYS": f"{date.today().isoformat()}={SigningKey.generate().encode()}",
     }
 
 
 def _read_secrets(env: dict[str, str], data_dir: Path, production: bool) -> dict[str, str]:
     present = {name: env[name] for name in SECRET_NAMES if env.get(name)}
+    if "CONSIGNE_SIGNING_KEYS" not in present and env.get("CONSIGNE_SIGNING_KEY"):
+        present["CONSIGNE_SIGNING_KEYS"] = env["CONSIGNE_SIGNING_KEY"]  # one key, set before the ring
     if len(present) == len(SECRET_NAMES):
         return present
     if production:
@@ -155,6 +160,8 @@ def _read_secrets(env: dict[str, str], data_dir: Path, production: bool) -> dict
     stored = json.loads(path.read_text())
     if "CONSIGNE_APP_KEYS" not in stored and "CONSIGNE_APP_KEY" in stored:
         stored["CONSIGNE_APP_KEYS"] = "1:" + stored["CONSIGNE_APP_KEY"]  # written before the key ring
+    if "CONSIGNE_SIGNING_KEYS" not in stored and "CONSIGNE_SIGNING_KEY" in stored:
+        stored["CONSIGNE_SIGNING_KEYS"] = stored["CONSIGNE_SIGNING_KEY"]  # one undated key, before the ring
     return {name: present.get(name, stored[name]) for name in SECRET_NAMES}
 
 

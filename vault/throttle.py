@@ -99,6 +99,10 @@ BUDGETS: dict[str, Budget] = {
     "enrolment-address": Budget(free=40, first_delay=timedelta(minutes=5), max_delay=timedelta(minutes=30),
                                 on_success="keep", drain_every=timedelta(minutes=6)),
     # Assisted enrolment per staff member (whatever the address): a busy enrolment day passes.
+    # Public look-ups of duplicate references, per address: a landlord checking a few copies passes; a
+    # script guessing references (80 bits: hopeless anyway) gets 40, then one every 30 seconds.
+    "duplicate-lookup": Budget(free=40, first_delay=timedelta(seconds=30), max_delay=timedelta(minutes=15),
+                               on_success="keep", drain_every=timedelta(seconds=30)),
     "enrolment-staff": Budget(free=60, first_delay=timedelta(minutes=5), max_delay=timedelta(minutes=30),
                               on_success="keep", drain_every=timedelta(minutes=3)),
     # Redeeming staff invitations, per address: a code has 95 random bits, so this only keeps a script

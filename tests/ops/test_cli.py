@@ -32,7 +32,7 @@ def test_secrets_are_fresh_environment_lines(capsys):
     cli.main(["secrets"])
     assert first != capsys.readouterr().out
     assert [line.split("=", 1)[0] for line in first.splitlines()] == [
-        "CONSIGNE_PEPPERS", "CONSIGNE_APP_KEYS", "CONSIGNE_SIGNING_KEY"]
+        "CONSIGNE_PEPPERS", "CONSIGNE_APP_KEYS", "CONSIGNE_SIGNING_KEYS"]
 
 
 def test_demo_seeds_once_with_specimen_papers(environment, capsys):

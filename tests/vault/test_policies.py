@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from vault import policies
-from vault.models import AccessRequest, Account, Document, Follow, Share
+from vault.models import AccessRequest, Account, Document, Duplicate, Follow, Share
 from vault.policies import Actor, Role
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -48,6 +48,21 @@ WAITING = AccessRequest(id="r-1", organisation_id=ORGANISATION, requester_id="wo
 ANSWERED = AccessRequest(id="r-2", organisation_id=ORGANISATION, requester_id="worker-1", person_id="person-1",
                          kinds=["carte_identite"], purpose_code="caf_rsa", duration_days=7, created_at=NOW,
                          status="declined")
+OTHER_DOCUMENT = Document(id="doc-2", owner_id="person-2", kind="carte_identite")
+
+
+def duplicate(**changes) -> Duplicate:
+    values = dict(ref="7K3M-QX2D-9TBW-HN4F", owner_id="person-1", document_id="doc-1", share_id="share-1",
+                  issued_to_id="worker-1", organisation_id=ORGANISATION, organisation_name="Accueil",
+                  purpose_code="caf_rsa", kind="carte_identite", issued_at=NOW, sha256=b"0" * 32,
+                  signing_key_id="k", deletion_requested_at=None, deletion_answer=None)
+    return Duplicate(**(values | changes))
+
+
+WORKER_COPY = duplicate()
+OWN_COPY = duplicate(share_id=None, issued_to_id="person-1", organisation_id=None, organisation_name=None)
+ASKED_COPY = duplicate(deletion_requested_at=NOW)
+ANSWERED_COPY = duplicate(deletion_requested_at=NOW, deletion_answer="deleted")
 
 # rule → the actors it allows (every other actor of ACTORS is refused).
 TABLE = {
@@ -75,6 +90,22 @@ TABLE = {
     "see a request": (lambda a: policies.may_see_request(a, WAITING), {"owner", "grantee", "colleague", "admin"}),
     "answer a request": (lambda a: policies.may_answer_request(a, WAITING), {"owner"}),
     "answer an answered request": (lambda a: policies.may_answer_request(a, ANSWERED), set()),
+    "copy own paper": (lambda a: policies.may_copy_document(a, DOCUMENT, None, NOW), {"owner"}),
+    "copy through an active share": (lambda a: policies.may_copy_document(a, DOCUMENT, ACTIVE, NOW), {"grantee"}),
+    "copy through an expired share": (lambda a: policies.may_copy_document(a, DOCUMENT, EXPIRED, NOW), set()),
+    "copy through an ended share": (lambda a: policies.may_copy_document(a, DOCUMENT, ENDED, NOW), set()),
+    "copy another person's paper through a share": (
+        lambda a: policies.may_copy_document(a, OTHER_DOCUMENT, ACTIVE, NOW), set()),
+    "see a worker's copy": (lambda a: policies.may_see_duplicate(a, WORKER_COPY),
+                            {"owner", "grantee", "deactivated grantee"}),
+    "see an own copy": (lambda a: policies.may_see_duplicate(a, OWN_COPY), {"owner"}),
+    "ask to delete a copy": (lambda a: policies.may_ask_deletion(a, WORKER_COPY), {"owner"}),
+    "ask to delete an own copy": (lambda a: policies.may_ask_deletion(a, OWN_COPY), set()),
+    "ask twice to delete a copy": (lambda a: policies.may_ask_deletion(a, ASKED_COPY), set()),
+    "answer a deletion request": (lambda a: policies.may_answer_deletion(a, ASKED_COPY),
+                                  {"grantee", "deactivated grantee"}),
+    "answer before any request": (lambda a: policies.may_answer_deletion(a, WORKER_COPY), set()),
+    "answer a deletion request twice": (lambda a: policies.may_answer_deletion(a, ANSWERED_COPY), set()),
 }
 
 

@@ -65,3 +65,29 @@ def test_processes_starting_together_on_a_new_data_folder_share_one_set_of_secre
         assert errors == []
         assert len(results) == starters and all(keys == results[0] for keys in results)
         assert [path.name for path in folder.iterdir()] == ["secrets.json"]  # no temporary file left
+
+
+def test_signing_keys_are_a_ring_and_the_single_key_of_before_is_still_read(tmp_path):
+    import json
+
+    from crypto.signing import SigningKey
+
+    settings = load_settings({"CONSIGNE_DATA_DIR": str(tmp_path / "new")})
+    ((key, created),) = settings.signing_keys.public_keys()
+    assert created is not None and settings.signing_keys.current.verify_key == key
+    old, new = SigningKey.generate(), SigningKey.generate()
+    env = {"CONSIGNE_DATA_DIR": str(tmp_path / "env")} | generate_secrets()
+    ring = load_settings(env | {"CONSIGNE_SIGNING_KEYS": f"2026-11-28={new.encode()},{old.encode()}"}).signing_keys
+    assert ring.current.key_id == new.key_id and [k.key_id for k, _ in ring.public_keys()] == [new.key_id, old.key_id]
+    del env["CONSIGNE_SIGNING_KEYS"]
+    assert load_settings(env | {"CONSIGNE_SIGNING_KEY": old.encode()}).signing_keys.current.key_id == old.key_id
+    # A secrets file written before the ring (one key under the old name) still opens.
+    folder = tmp_path / "before"
+    folder.mkdir(mode=0o700)
+    written = generate_secrets()
+    written["CONSIGNE_SIGNING_KEY"] = old.encode()
+    del written["CONSIGNE_SIGNING_KEYS"]
+    (folder / "secrets.json").write_text(json.dumps(written))
+    assert load_settings({"CONSIGNE_DATA_DIR": str(folder)}).signing_keys.current.key_id == old.key_id
+    with pytest.raises(ConfigurationError, match="CONSIGNE_SIGNING_KEYS"):
+        load_settings(env | {"CONSIGNE_SIGNING_KEYS": "ed25519:nope"})

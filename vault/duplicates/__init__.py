@@ -1,0 +1,1 @@
+"""Duplicates: watermarked, signed, verifiable copies of a paper (issue 8, §7 and §8)."""
