@@ -260,6 +260,13 @@ class DocumentNotFound(NotFound):
     message = N_("This paper does not exist or is not yours.")
 
 
+class PersonNotFound(NotFound):
+    """Also the answer for a person who exists but does not follow the worker's organisation."""
+
+    code = "person_not_found"
+    message = N_("No person with this username follows your organisation.")
+
+
 class StorageFailed(VaultError):
     code = "storage_failed"
     category = "unavailable"

@@ -43,6 +43,17 @@ ACTIONS = {
     "document.updated": N_("Paper details changed"),
     "document.deleted": N_("Paper deleted"),
     "follow.started": N_("An organisation now follows you"),
+    # Issue 8, consent (the catalogue in BRIEF8.md; vault/activity.py words each one)
+    "follow.ended": N_("An organisation no longer follows you"),
+    "share.granted": N_("Papers shared"),
+    "share.ended": N_("Share ended"),
+    "request.created": N_("Request for papers"),
+    "request.approved": N_("Request accepted"),
+    "request.declined": N_("Request declined"),
+    "document.deposited": N_("Paper added by a worker"),
+    "duplicate.issued": N_("Copy made"),
+    "duplicate.deletion_requested": N_("Copy deletion asked"),
+    "duplicate.deletion_answered": N_("Copy deletion answered"),
 }
 
 
