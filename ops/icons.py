@@ -43,6 +43,8 @@ ICONS = (
     "arrow-right", "arrow-left", "circle-help", "plus", "hand-heart",
     # the activity (vault/activity.py names them; the API returns the same names)
     "pencil", "shield-off", "shield-alert", "info", "lock-keyhole",
+    # consent in the activity (vault/activity_consent.py), a deposit
+    "user-minus", "inbox", "circle-x", "file-plus", "copy",
     # settings
     "settings", "monitor-smartphone",
 )
