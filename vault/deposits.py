@@ -56,12 +56,7 @@ def deposit_document(uow: UnitOfWork, *, current: CurrentAccount, username: str,
     not a person following one of the worker's organisations (whatever the reason).
     """
     worker = current.account
-    actor = current.actor
-    # Not staff with an active membership (a person, a deactivated worker): refused before any look-up,
-    # so the answer cannot depend on the username.
-    require(actor.is_staff and bool(actor.memberships) and worker.status == AccountStatus.ACTIVE)
-    person, follow = _followed_person(uow, actor, username)
-    require(may_deposit(actor, follow), hidden_as=PersonNotFound)
+    person, follow = _check(uow, current, username)
     organisation = uow.session.get(Organisation, follow.organisation_id)
     document = store_new_document(uow, owner=person, files=files, kind=kind, title=title, expires_on=expires_on,
                                   limits=limits, now=now, gate=gate, deposited_by_id=worker.id)
@@ -70,6 +65,23 @@ def deposit_document(uow: UnitOfWork, *, current: CurrentAccount, username: str,
                  document_id=document.id,
                  details={"by_name": public_name(worker), "organisation": organisation.name, "kind": document.kind})
     return DepositReceipt(id=document.id, kind=document.kind, pages=document.pages, created_at=document.created_at)
+
+
+def deposit_target(uow: UnitOfWork, *, current: CurrentAccount, username: str) -> str:
+    """The person's username if the current worker may deposit into their vault now; else the same
+    refusals as ``deposit_document`` (for the page that shows the form before anything is sent)."""
+    person, _follow = _check(uow, current, username)
+    return person.username
+
+
+def _check(uow: UnitOfWork, current: CurrentAccount, username: str) -> tuple[Account, Follow]:
+    actor = current.actor
+    # Not staff with an active membership (a person, a deactivated worker): refused before any look-up,
+    # so the answer cannot depend on the username.
+    require(actor.is_staff and bool(actor.memberships) and current.account.status == AccountStatus.ACTIVE)
+    person, follow = _followed_person(uow, actor, username)
+    require(may_deposit(actor, follow), hidden_as=PersonNotFound)
+    return person, follow
 
 
 def _followed_person(uow: UnitOfWork, actor: Actor, username: str) -> tuple[Account, Follow]:
@@ -91,4 +103,4 @@ def _followed_person(uow: UnitOfWork, actor: Actor, username: str) -> tuple[Acco
     return row[0], row[1]
 
 
-__all__ = ["DepositReceipt", "deposit_document"]
+__all__ = ["DepositReceipt", "deposit_document", "deposit_target"]
