@@ -21,7 +21,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.lists import format_list
 
-from vault.i18n import N_, RIGHT_TO_LEFT, BoundTranslator
+from vault.i18n import N_, RIGHT_TO_LEFT, BoundTranslator, N_plural
 from vault.kinds import kind_label
 from vault.purposes import PurposeChoice
 
@@ -53,8 +53,9 @@ CONSENT_ACTIONS = frozenset(name.split(".")[0] + "." + name.split(".")[1] for na
 
 FOLLOW_STARTED = N_("%(organisation)s now follows you, with your consent.")
 FOLLOW_ENDED = N_("%(organisation)s no longer follows you. It can no longer find you.")
-SHARE_GRANTED = (N_("You shared %(num)d paper (%(kinds)s) with %(worker)s until %(date)s — purpose: %(purpose)s."),
-                 N_("You shared %(num)d papers (%(kinds)s) with %(worker)s until %(date)s — purpose: %(purpose)s."))
+SHARE_GRANTED = N_plural(
+    "You shared %(num)d paper (%(kinds)s) with %(worker)s until %(date)s — purpose: %(purpose)s.",
+    "You shared %(num)d papers (%(kinds)s) with %(worker)s until %(date)s — purpose: %(purpose)s.")
 SHARE_ENDED = {
     "owner": N_("You ended the share with %(worker)s. They can no longer open your papers."),
     "grantee": N_("%(worker)s gave back your share. They can no longer open your papers."),
@@ -62,8 +63,9 @@ SHARE_ENDED = {
     "expired": N_("The share with %(worker)s ended on its end date. They can no longer open your papers."),
 }
 SHARE_ENDED_OTHER = N_("The share with %(worker)s ended. They can no longer open your papers.")
-REQUEST_CREATED = (N_("%(worker)s asks to see your papers (%(kinds)s) for %(num)d day — purpose: %(purpose)s."),
-                   N_("%(worker)s asks to see your papers (%(kinds)s) for %(num)d days — purpose: %(purpose)s."))
+REQUEST_CREATED = N_plural(
+    "%(worker)s asks to see your papers (%(kinds)s) for %(num)d day — purpose: %(purpose)s.",
+    "%(worker)s asks to see your papers (%(kinds)s) for %(num)d days — purpose: %(purpose)s.")
 REQUEST_APPROVED = N_("You accepted the request of %(worker)s.")
 REQUEST_APPROVED_SIDE_BY_SIDE = N_("You accepted the request of %(worker)s, with your password on their screen.")
 REQUEST_DECLINED = N_("You declined the request of %(worker)s.")

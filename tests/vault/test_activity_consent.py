@@ -73,10 +73,10 @@ CASES = [
     # (action, actor is the person?, details, English, French)
     ("follow.started", True, {"organisation": "Accueil de jour Les Lilas", "organisation_id": "o-1"},
      "Accueil de jour Les Lilas now follows you, with your consent.",
-     "Accueil de jour Les Lilas vous suit désormais, avec votre accord.", "users"),
+     "Accueil de jour Les Lilas vous accompagne désormais, avec votre accord.", "users"),
     ("follow.ended", True, {"organisation": "Accueil de jour Les Lilas", "organisation_id": "o-1"},
      "Accueil de jour Les Lilas no longer follows you. It can no longer find you.",
-     "Accueil de jour Les Lilas ne vous suit plus. Cette structure ne peut plus vous trouver.", "user-minus"),
+     "Accueil de jour Les Lilas ne vous accompagne plus. Cette structure ne peut plus vous trouver.", "user-minus"),
     ("share.granted", True, {"share_id": "s-1", "grantee_name": "Marie L.", "organisation": "Accueil de jour Les Lilas",
                              "purpose": "caf_rsa", "purpose_text": None,
                              "kinds": ["carte_identite", "attestation_caf"], "documents": 2,
