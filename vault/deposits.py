@@ -60,6 +60,11 @@ def deposit_document(uow: UnitOfWork, *, current: CurrentAccount, username: str,
     organisation = uow.session.get(Organisation, follow.organisation_id)
     document = store_new_document(uow, owner=person, files=files, kind=kind, title=title, expires_on=expires_on,
                                   limits=limits, now=now, gate=gate, deposited_by_id=worker.id)
+    # Checked again now that the person's row is locked (store_new_document): a person who stopped the
+    # follow while the paper was being cleaned and stored gets nothing (the rollback deletes the blobs).
+    ended = uow.session.execute(select(Follow.ended_at).where(Follow.id == follow.id)
+                                .execution_options(populate_existing=True)).scalar_one()
+    require(ended is None, hidden_as=PersonNotFound)
     # Names as they are now: the person's activity keeps telling the truth after a rename or a departure.
     record_event(uow.session, action=DEPOSITED, now=now, actor_id=worker.id, subject_id=person.id,
                  document_id=document.id,

@@ -236,3 +236,30 @@ def test_the_person_deletes_a_deposited_paper_like_any_other(services):
         current = services.current(uow.session, amina.token)
         documents.delete_document(uow, current=current, document_id=receipt.id, now=services.now)
     assert counts(services)[0] == 0 and counts(services)[2] == []
+
+
+class EndsTheFollowFirst:
+    """The media gate, with the person ending the follow (in their own transaction) while the paper is
+    being cleaned: the slow part of a deposit, when a check made before it could have gone stale."""
+
+    def __init__(self, gate, services, follow_id):
+        self.gate, self.services, self.follow_id = gate, services, follow_id
+
+    def run(self, function, *args, **kwargs):
+        with self.services.transaction() as uow:
+            uow.session.get(Follow, self.follow_id).ended_at = self.services.now
+        return self.gate.run(function, *args, **kwargs)
+
+
+def test_a_follow_ended_during_the_upload_stops_the_deposit(services):
+    marie = named_worker(services)
+    amina = make_person(services, "amina")
+    follow_id = make_follow(services, amina, marie.organisation_id)
+    before = counts(services)
+    with pytest.raises(PersonNotFound):
+        with services.transaction() as uow:
+            current = services.current(uow.session, marie.token)
+            deposit_document(uow, current=current, username="amina", files=[pdf_file()], kind="autre", title=None,
+                             expires_on=None, limits=services.settings.limits, now=services.now,
+                             gate=EndsTheFollowFirst(services.gates.media, services, follow_id))
+    assert counts(services) == before
