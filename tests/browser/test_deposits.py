@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.browser.conftest import PASSWORD
 from tests.browser.people import code_from_the_app, sign_in, sign_out, specimen_files
 from tests.browser.test_look import Looker
 from tests.factories import build_services, make_follow, make_person, make_staff

@@ -7,14 +7,19 @@ application's own database and store.
 from __future__ import annotations
 
 import io
+import threading
+from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from tests.factories import build_services, make_follow, make_staff
 from tests.vault import media_samples as samples
+from tests.web.live_server import person_token, request, serving, upload, upload_body
 from tests.web.test_openapi import assert_documented
 from vault.models import Account, Document, Event, Membership
+from web.app import create_app
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -132,3 +137,49 @@ def test_the_answer_matches_the_document(client, api, services, marie, document_
 @pytest.fixture
 def document_for_openapi(client):
     return client.get("/api/v1/openapi.json").get_json()
+
+
+def test_parallel_deposits_and_uploads_share_the_persons_quota_and_never_pass_it(settings, clock, services,
+                                                                                marie):
+    # The person's own uploads and a worker's deposits race for the same quota: one lock, one check
+    app = create_app(settings, clock=clock)
+    served = app.extensions["consigne"]
+    body, content_type = upload_body([(samples.noisy_png(side=150), "photo.png")])
+    with serving(app) as base_url:
+        calibration = person_token(base_url, "calibre")
+        assert upload(base_url, calibration, body, content_type).status == 201
+        with served.session_factory() as session:
+            [one_paper] = session.scalars(select(Document.stored_size)).all()
+        quota = 3 * one_paper + one_paper // 2
+        served.settings = replace(settings, limits=replace(settings.limits, quota_bytes=quota))
+        token = person_token(base_url, "amina")
+        with services.session_factory() as session:
+            amina_id = session.scalar(select(Account.id).where(Account.username == "amina"))
+        make_follow(services, SimpleNamespace(id=amina_id), marie.organisation_id)
+
+        answers = []
+        ready = threading.Barrier(8)
+
+        def send(deposit_it: bool):
+            ready.wait(30)
+            if deposit_it:
+                answers.append(request(base_url, "POST", "/api/v1/people/amina/documents", body=body,
+                                       headers={"Authorization": f"Bearer {marie.token}",
+                                                "Content-Type": content_type, "Accept-Language": "en"}))
+            else:
+                answers.append(upload(base_url, token, body, content_type))
+
+        threads = [threading.Thread(target=send, args=(number % 2 == 0,)) for number in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+
+    statuses = sorted((answer.status, answer.code) for answer in answers)
+    assert statuses == [(201, None)] * 3 + [(413, "quota_exceeded")] * 5, statuses
+    with served.session_factory() as session:
+        kept = session.scalars(select(Document.stored_size).where(Document.owner_id == amina_id)).all()
+        names = {name for row in session.execute(select(Document.blob_name, Document.thumbnail_blob_name))
+                 for name in row}
+    assert len(kept) == 3 and sum(kept) <= quota
+    assert set(served.store.list("")) == names  # no blob of a refused one stayed behind
