@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from crypto import age
 from crypto.errors import CryptoError
-from vault.errors import InvalidCursor
 from vault.activity_consent import PICTOGRAMS as CONSENT_PICTOGRAMS
 from vault.activity_consent import describe_consent
+from vault.errors import InvalidCursor
 from vault.events import ACTIONS, list_events_for
 from vault.i18n import N_, BoundTranslator
 from vault.keys import KeyConfig
