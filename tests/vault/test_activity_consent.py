@@ -23,6 +23,7 @@ from vault.i18n import Translator
 
 NOW = datetime(2026, 3, 12, 13, 5, tzinfo=timezone.utc)  # 14 h 05 in Paris
 NB = "\u00a0"
+PREFECTURE_FR = "Préfecture (titre de séjour)"  # the preset purpose's words in the French catalogue
 MARIE = {"by_name": "Marie L.", "organisation": "Accueil de jour Les Lilas"}
 
 
@@ -199,6 +200,8 @@ def test_french_sentences_with_kinds_purposes_and_dates(session, translator, key
     record(session, "duplicate.issued", marie, amina, ref="K7Q2-9XPA", **MARIE, purpose="caf_rsa", purpose_text=None,
            kind="carte_identite", share_id="s-1", disposition="download")
     record(session, "document.deposited", marie, amina, **MARIE, kind="passeport")
+    record(session, "duplicate.issued", marie, amina, ref="K7Q2-9XPA", **MARIE, purpose="prefecture",
+           purpose_text=None, kind="passeport", share_id="s-1", disposition="view")
     assert [sentence for sentence, _ in sentences(session, amina, translator, keys, "fr")] == [
         f"Vous avez partagé 2 papiers (Carte d'identité et Passeport) avec Marie L. (Accueil de jour Les Lilas) "
         f"jusqu'au 19 mars 2026 — motif{NB}: Dossier CAF ou RSA.",
@@ -208,6 +211,8 @@ def test_french_sentences_with_kinds_purposes_and_dates(session, translator, key
         f"motif{NB}: Dossier CAF ou RSA.",
         f"Marie L. (Accueil de jour Les Lilas) a ajouté un papier dans votre consigne{NB}: Passeport. Vous seul "
         "pouvez l'ouvrir.",
+        f"Marie L. (Accueil de jour Les Lilas) a regardé une copie de votre papier{NB}: Passeport — "
+        f"motif{NB}: {PREFECTURE_FR}.",
     ]
 
 
