@@ -1,4 +1,4 @@
-"""The ``consigne`` command: serve, migrate, seed demo data, generate secrets, sweep orphan blobs."""
+"""The ``consigne`` command: serve, migrate, seed demo data, generate secrets, sweep orphan blobs, audit."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     organisation_commands = organisation.add_subparsers(dest="organisation_command", required=True)
     organisation_commands.add_parser("create", help="create an organisation").add_argument("name")
     commands.add_parser("purge", help="end expired shares and delete their wrapped file keys (run it often)")
+    audit = commands.add_parser("audit", help="check the audit record")
+    audit.add_argument("audit_command", choices=["verify"], help="verify: check every hash chain of events")
     arguments = parser.parse_args(argv)
     if arguments.command == "secrets":
         for name, value in generate_secrets().items():
@@ -120,6 +122,8 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
         return 0
     if arguments.command == "organisation":
         return _create_organisation(settings, arguments.name)
+    if arguments.command == "audit":
+        return _audit_verify(settings)
     parser.error("unknown command")
     return 2
 
@@ -149,6 +153,23 @@ def _create_organisation(settings, name: str) -> int:
     print(f"valid until: {invitation.expires_at.isoformat()}")
     print("the first admin joins at /staff/join (or POST /api/v1/staff) with this code")
     return 0
+
+
+def _audit_verify(settings) -> int:
+    """Every chain's result and a summary, as JSON; status 1 when a chain is broken, so a cron job alerts."""
+    from vault.audit import check_all_chains
+    from vault.db import make_engine, make_session_factory, require_current_schema
+
+    engine = make_engine(settings.database_url)
+    with _clear_database_errors(settings.database_url):
+        require_current_schema(engine)
+        with make_session_factory(engine)() as session:
+            checks = check_all_chains(session)
+    broken = [check.chain for check in checks if not check.intact]
+    print(json.dumps({"chains": [check.as_dict() for check in checks],
+                      "summary": {"chains": len(checks), "events": sum(check.events for check in checks),
+                                  "broken": len(broken), "broken_chains": broken, "intact": not broken}}))
+    return 1 if broken else 0
 
 
 class _Refused(Exception):

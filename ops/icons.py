@@ -45,6 +45,8 @@ ICONS = (
     "briefcase",
     # the activity (vault/activity.py names them; the API returns the same names)
     "pencil", "shield-off", "shield-alert", "info", "lock-keyhole",
+    # consent in the activity (vault/activity_consent.py), a deposit
+    "user-minus", "inbox", "circle-x", "file-plus", "copy",
     # settings
     "settings", "monitor-smartphone",
 )

@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from crypto import age
 from crypto.errors import CryptoError
+from vault.activity_consent import PICTOGRAMS as CONSENT_PICTOGRAMS
+from vault.activity_consent import describe_consent
 from vault.errors import InvalidCursor
 from vault.events import ACTIONS, list_events_for
 from vault.i18n import N_, BoundTranslator
@@ -99,13 +101,13 @@ WORDINGS = {
                                 N_("You deleted a paper: %(kind)s."),
                                 N_("%(actor)s deleted your paper: %(kind)s.")),
 }
-FOLLOW_STARTED = "follow.started"
-FOLLOW_PICTOGRAM = "users"
 FAILED_SIGN_IN_PICTOGRAM = "shield-alert"
 SOMEONE = N_("Someone")
 # Every pictogram a line can carry: ops/icons.py fetches each one (checked by tests/web/test_icons.py).
-PICTOGRAMS = frozenset({wording.pictogram for wording in WORDINGS.values()}
-                       | {FOLLOW_PICTOGRAM, FAILED_SIGN_IN_PICTOGRAM, DEFAULT_PICTOGRAM})
+PICTOGRAMS = frozenset({wording.pictogram for wording in WORDINGS.values()} | set(CONSENT_PICTOGRAMS.values())
+                       | {FAILED_SIGN_IN_PICTOGRAM, DEFAULT_PICTOGRAM})
+# The fields of a consent event's details that name the worker who acted, as they were named then.
+ACTOR_NAME_FIELDS = ("by_name", "grantee_name")
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,9 @@ class ActivityItem:
     at: datetime  # when it happened; for a burst of failed sign-ins, the first attempt
     until: datetime | None  # for a burst: the last attempt
     action: str
-    actor: str | None  # username of who acted; None when nobody is known (a failed sign-in)
+    # Who acted: their username, or for a worker in a consent event their name as it was then ("Marie L.");
+    # None when nobody is known (a failed sign-in).
+    actor: str | None
     by_owner: bool  # the person acted themself: the sentence says "you"
     document_id: str | None
     document_kind: str | None
@@ -236,8 +240,12 @@ class _Context:
             return ActivityItem(**item, sentence=self._failed_sign_ins(event.at, item["until"] or event.at,
                                                                        item["count"]),
                                 pictogram=FAILED_SIGN_IN_PICTOGRAM)
-        if event.action == FOLLOW_STARTED:
-            return ActivityItem(**item, sentence=self._follow_started(event.details), pictogram=FOLLOW_PICTOGRAM)
+        consent = describe_consent(event.action, event.details, self.words, document_kind=kind,
+                                   timezone=self.timezone)
+        if consent is not None:
+            if not by_owner:  # a worker: named by the event's snapshot, never by a username looked up now
+                item["actor"] = _snapshot_name(event.details)
+            return ActivityItem(**item, sentence=consent[0], pictogram=consent[1])
         wording = WORDINGS.get(event.action)
         if wording is None:  # an action newer than this table: its short name still says what happened
             sentence = summary if by_owner or actor is None else f"{actor}: {summary}"
@@ -261,13 +269,6 @@ class _Context:
             return self.words.gettext(wording.other_kind, actor=name, kind=label)
         return self.words.gettext(wording.other, actor=name)
 
-    def _follow_started(self, details) -> str:
-        organisation = details.get("organisation") if isinstance(details, dict) else None
-        if isinstance(organisation, str) and organisation:
-            return self.words.gettext("%(organisation)s now follows you, with your consent.",
-                                      organisation=organisation)
-        return self.words.gettext("An organisation now follows you, with your consent.")
-
     def _failed_sign_ins(self, first: datetime, last: datetime, count: int) -> str:
         start, end = self._time(first), self._time(last)
         if self._local_date(first) != self._local_date(last):
@@ -289,6 +290,14 @@ class _Context:
 
     def _local_date(self, moment: datetime):
         return moment.astimezone(self.timezone).date()
+
+
+def _snapshot_name(details) -> str | None:
+    details = details if isinstance(details, dict) else {}
+    for field in ACTOR_NAME_FIELDS:
+        if isinstance(details.get(field), str) and details[field]:
+            return details[field]
+    return None
 
 
 def _burst_id(event: Event) -> str | None:

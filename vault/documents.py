@@ -39,7 +39,7 @@ from vault.events import record_event
 from vault.keys import KeyConfig
 from vault.kinds import DOCUMENT_KINDS
 from vault.media import MediaError, MediaLimits, NormalisedDocument, UploadedFile, normalise_document
-from vault.models import Account, Document
+from vault.models import Account, Document, Event
 from vault.paging import Page, check_limit, decode_cursor, encode_cursor
 from vault.policies import may_keep_papers, may_manage_own_document, require
 from vault.sessions import CurrentAccount
@@ -50,7 +50,17 @@ MAX_TITLE_LENGTH = 120
 # before paging still see everything; a page is never larger, whatever a client asks.
 DOCUMENTS_PER_PAGE = 200
 DOCUMENTS_LISTING = "documents"
+DEPOSITED = "document.deposited"
 SIZE_ERRORS = {"file_too_large", "document_too_large", "too_many_files"}
+
+
+@dataclass(frozen=True)
+class AddedBy:
+    """Who deposited a paper into the person's vault, named as they were at that moment (the event's
+    snapshot: a later rename or deactivation does not rewrite what the person was told)."""
+
+    name: str
+    organisation: str | None
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class DocumentView:
     created_at: datetime
     updated_at: datetime
     expires_on: date | None
+    added_by: AddedBy | None = None  # a worker deposited it (vault.deposits); None for the person's own
 
 
 def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: list[UploadedFile], kind: str,
@@ -82,6 +93,22 @@ def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: list[Upload
     twice the document: the original and its cleaned copy, during the cleaning only).
     """
     owner = _require_person(current)
+    document = store_new_document(uow, owner=owner, files=files, kind=kind, title=title, expires_on=expires_on,
+                                  limits=limits, now=now, gate=gate)
+    record_event(uow.session, action="document.uploaded", now=now, actor_id=owner.id, subject_id=owner.id,
+                 document_id=document.id, details={"kind": document.kind, "pages": document.pages})
+    return view_document(document, current.identity)
+
+
+def store_new_document(uow: UnitOfWork, *, owner: Account, files: list[UploadedFile], kind: str,
+                       title: str | None, expires_on: date | None, limits: Limits, now: datetime, gate: WorkGate,
+                       deposited_by_id: str | None = None) -> Document:
+    """The one path by which a paper enters a vault: checked, cleaned, encrypted to ``owner``, under quota.
+
+    Used by the person adding their own paper (``add_document``) and by a worker depositing one
+    (``vault.deposits``). Only ``owner.public_key`` is used: encrypting needs no secret, so whoever calls
+    this cannot read back what it stored. The caller has checked who acts, and records the event.
+    """
     kind = check_kind(kind)
     title = check_title(title)
     if len(files) > limits.max_files_per_document:
@@ -120,14 +147,13 @@ def add_document(uow: UnitOfWork, *, current: CurrentAccount, files: list[Upload
         blob_name=blob_name,
         thumbnail_blob_name=uow.created_blobs[-1],
         expires_on=expires_on,
+        deposited_by_id=deposited_by_id,
         created_at=now,
         updated_at=now,
     )
     session.add(document)
     session.flush()
-    record_event(session, action="document.uploaded", now=now, actor_id=owner.id, subject_id=owner.id,
-                 document_id=document.id, details={"kind": kind, "pages": document.pages})
-    return view_document(document, current.identity)
+    return document
 
 
 def list_documents(session: Session, *, current: CurrentAccount, keys: KeyConfig, limit: int | None = None,
@@ -153,11 +179,40 @@ def list_documents(session: Session, *, current: CurrentAccount, keys: KeyConfig
         last = documents[-1]
         next_cursor = encode_cursor(keys, listing=DOCUMENTS_LISTING, owner_id=owner.id,
                                     position=[last.created_at.isoformat(), last.id])
-    return Page(items=[view_document(document, current.identity) for document in documents], next_cursor=next_cursor)
+    added_by = deposits_of(session, owner.id, documents)
+    return Page(items=[view_document(document, current.identity, added_by.get(document.id))
+                       for document in documents], next_cursor=next_cursor)
 
 
 def get_document(session: Session, *, current: CurrentAccount, document_id: str) -> DocumentView:
-    return view_document(_owned_document(session, current, document_id), current.identity)
+    document = _owned_document(session, current, document_id)
+    added_by = deposits_of(session, document.owner_id, [document]).get(document.id)
+    return view_document(document, current.identity, added_by)
+
+
+def deposits_of(session: Session, owner_id: str, documents: Sequence[Document]) -> dict[str, AddedBy]:
+    """Who deposited which of ``documents`` (those a worker added), from the deposit events' snapshots.
+
+    One query for a whole page, and none when the page holds only the person's own papers.
+    """
+    deposited = {document.id: document for document in documents if document.deposited_by_id is not None}
+    if not deposited:
+        return {}
+    # The (subject_id, id) index bounds the read to this person's events (see vault.events.list_events_for).
+    rows = session.execute(select(Event.document_id, Event.details)
+                           .where(Event.subject_id >= owner_id, Event.subject_id <= owner_id,
+                                  Event.action == DEPOSITED, Event.document_id.in_(list(deposited))))
+    found = {}
+    for document_id, details in rows:
+        details = details if isinstance(details, dict) else {}
+        if isinstance(details.get("by_name"), str):
+            organisation = details.get("organisation")
+            found[document_id] = AddedBy(details["by_name"], organisation if isinstance(organisation, str) else None)
+    for document_id, document in deposited.items():
+        if document_id not in found:  # no snapshot (never expected): the worker's name as it is now
+            account = session.get(Account, document.deposited_by_id)
+            found[document_id] = AddedBy(account.display_name or account.username if account else "?", None)
+    return found
 
 
 def open_document_content(uow: UnitOfWork, *, current: CurrentAccount, document_id: str, now: datetime,
@@ -225,13 +280,13 @@ def check_title(title: str | None) -> str | None:
     return title or None
 
 
-def view_document(document: Document, identity: age.X25519Identity) -> DocumentView:
+def view_document(document: Document, identity: age.X25519Identity, added_by: AddedBy | None = None) -> DocumentView:
     # One X25519 decryption per paper (the title); the original file names stay sealed until an
     # export needs them, which keeps listing 200 papers fast.
     title = age.decrypt_bytes(document.title_sealed, identities=[identity]).decode() if document.title_sealed else None
     return DocumentView(id=document.id, kind=document.kind, title=title, pages=document.pages,
                         content_type=document.content_type, size=document.size, created_at=document.created_at,
-                        updated_at=document.updated_at, expires_on=document.expires_on)
+                        updated_at=document.updated_at, expires_on=document.expires_on, added_by=added_by)
 
 
 # --- internals -------------------------------------------------------------------------------------

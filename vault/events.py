@@ -56,6 +56,7 @@ ACTIONS = {
     "duplicate.issued": N_("A marked copy was made"),
     "duplicate.deletion_requested": N_("You asked for a copy to be deleted"),
     "duplicate.deletion_answered": N_("An answer about deleting a copy"),
+    "document.deposited": N_("Paper added by a worker"),
 }
 
 

@@ -4,7 +4,7 @@ Every journey works without JavaScript (forms post, uploads work); the one scrip
 (a preview before sending, upload progress, the time-out warning).
 """
 
-from web.pages import activity, copies, enrolment, help, papers, public, settings, sign_in  # noqa: F401 - registers the pages
+from web.pages import activity, copies, deposits, enrolment, help, papers, public, settings, sign_in  # noqa: F401 - registers the pages
 from web.pages import organisations, shares, work, work_shares  # noqa: F401 - registers the pages
 from web.pages.registry import blueprint
 

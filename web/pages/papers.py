@@ -13,9 +13,11 @@ from datetime import date
 from urllib.parse import quote
 
 from flask import Response, redirect, request, stream_with_context, url_for
+from markupsafe import Markup, escape
 
 from vault import documents as document_service
 from vault.access_requests import count_waiting
+from vault.activity_consent import WORKER_AT
 from vault.documents import DocumentView
 from vault.errors import InvalidDate, UnsupportedFile, VaultError
 from vault.i18n import N_
@@ -55,6 +57,7 @@ class PaperCard:
     size: int
     content_type: str
     has_thumbnail: bool = True
+    added_by: Markup | None = None  # « Marie L. (Accueil de jour Les Lilas) » when a worker deposited it
 
     @property
     def is_image(self) -> bool:
@@ -66,7 +69,19 @@ def card_for(view: DocumentView, call: Call) -> PaperCard:
     return PaperCard(id=view.id, kind=view.kind, kind_label=call.gettext(kind.label), pictogram=kind.pictogram,
                      title=view.title, expiry=expiry_of(view.expires_on, today=call.now.date()),
                      expires_on=view.expires_on, created_at=view.created_at, pages=view.pages, size=view.size,
-                     content_type=view.content_type)
+                     content_type=view.content_type, added_by=_added_by(view, call))
+
+
+def _added_by(view: DocumentView, call: Call) -> Markup | None:
+    """Who deposited the paper, each name isolated (<bdi>) so a Latin name keeps its order in Arabic."""
+    if view.added_by is None:
+        return None
+    name = Markup("<bdi>{}</bdi>").format(view.added_by.name)
+    if not view.added_by.organisation:
+        return name
+    organisation = Markup("<bdi>{}</bdi>").format(view.added_by.organisation)
+    # The pattern is ours (translated); Markup's % escapes anything that is not already markup.
+    return Markup(escape(call.gettext(WORKER_AT))) % {"name": name, "organisation": organisation}
 
 
 # --- my papers ---------------------------------------------------------------------------------------------
