@@ -60,7 +60,6 @@ from vault.models import (
     Membership,
     Organisation,
     Share,
-    SharedDocument,
 )
 from vault.models import Session as SessionRow
 from vault.policies import (
@@ -73,6 +72,7 @@ from vault.policies import (
     require,
 )
 from vault.purposes import PurposeChoice, registered_purposes, replace_purposes
+from vault.shares import end_shares_of_staff
 from vault.throttle import Attempt, address_key, reserve
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -333,38 +333,11 @@ def deactivate_staff(session: Session, *, actor: Actor, organisation_id: str | N
         # Signed out everywhere at once: a deactivated worker's open tab stops working on its next request.
         session.execute(sql_delete(SessionRow).where(SessionRow.account_id == staff_id)
                         .execution_options(synchronize_session=False))
-    ended = end_shares_of_grantee(session, grantee=staff, organisation=organisation, ended_by=actor.account_id,
-                                  now=now)
+    ended = end_shares_of_staff(session, staff_id=staff_id, organisation_id=organisation.id, now=now,
+                                actor_id=actor.account_id)
     record_event(session, action="staff.deactivated", now=now, actor_id=actor.account_id, subject_id=staff_id,
                  details={"organisation": organisation.name, "role": membership.role})
     session.flush()
-    return ended
-
-
-def end_shares_of_grantee(session: Session, *, grantee: Account, organisation: Organisation, ended_by: str | None,
-                          now: datetime) -> int:
-    """End every active share granted to ``grantee`` for ``organisation`` (reason « deactivated »).
-
-    Each share is ended by a conditional UPDATE (``ended_at IS NULL``), so a person ending the same share
-    at the same moment leaves one ending, recorded once. Its wrapped file keys are deleted with it.
-    """
-    shares = session.execute(select(Share.id, Share.owner_id).where(
-        Share.grantee_id == grantee.id, Share.organisation_id == organisation.id, Share.ended_at.is_(None),
-        Share.expires_at > now)).all()
-    ended = 0
-    for share_id, owner_id in shares:
-        done = session.execute(
-            update(Share).where(Share.id == share_id, Share.ended_at.is_(None))
-            .values(ended_at=now, ended_by_id=ended_by, end_reason="deactivated")
-            .execution_options(synchronize_session=False)).rowcount
-        if done != 1:
-            continue
-        session.execute(update(SharedDocument).where(SharedDocument.share_id == share_id)
-                        .values(wrapped_file_key=None).execution_options(synchronize_session=False))
-        record_event(session, action="share.ended", now=now, actor_id=ended_by, subject_id=owner_id,
-                     details={"share_id": share_id, "reason": "deactivated",
-                              "grantee_name": accounts.public_name(grantee), "organisation": organisation.name})
-        ended += 1
     return ended
 
 
@@ -414,5 +387,5 @@ def organisation_name(session: Session, organisation_id: str) -> str:
 
 __all__ = ["COUNTING_TIMEZONE", "Counts", "INVITATION_LIFETIME", "IssuedInvitation", "StaffJoined", "StaffMember",
            "acting_organisation", "check_display_name", "create_organisation", "deactivate_staff",
-           "end_shares_of_grantee", "invite", "list_staff", "organisation_counts", "organisation_name",
+           "invite", "list_staff", "organisation_counts", "organisation_name",
            "organisation_purposes", "redeem_invitation", "set_purposes"]
