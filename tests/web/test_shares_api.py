@@ -175,6 +175,16 @@ def test_access_matrix(client, world, state):
         if expected == 200:
             assert receipt.content_type == "application/pdf"
             assert one.get_json()["active"] == (state == "active")
+        # The paper itself: a marked copy for the grantee of an active share, and for nobody else.
+        content = client.get(f"{path}/documents/{world.card.id}/content", headers=headers)
+        readable = actor == "grantee" and state == "active"
+        assert (actor, content.status_code) == (actor, 401 if actor == "anonymous" else 200 if readable else 404)
+        if readable:
+            assert content.content_type == "application/pdf" and content.data.startswith(b"%PDF-")
+            assert content.headers["Consigne-Duplicate"]
+        elif actor != "anonymous":
+            missing = client.get(f"/api/v1/shares/{MISSING}/documents/{world.card.id}/content", headers=headers)
+            assert problem(content) == problem(missing)
     if state == "deactivated":  # a deactivated worker asks for nothing any more
         assert ask(client, world, "grantee").status_code == 403
     # Nobody but the two of them ends it; it stays as it was.

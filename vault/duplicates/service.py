@@ -54,7 +54,7 @@ from vault.events import record_event
 from vault.i18n import N_, BoundTranslator
 from vault.keys import KeyConfig
 from vault.media import MediaError
-from vault.models import Account, Document, Duplicate, Share
+from vault.models import Account, Document, Duplicate, Organisation, Share
 from vault.policies import (
     Actor,
     may_answer_deletion,
@@ -68,6 +68,7 @@ from vault.policies import (
 from vault.documents import looks_like_id
 from vault.purposes import PurposeChoice
 from vault.sessions import CurrentAccount
+from vault.shares import open_shared_document
 from vault.throttle import Attempt, address_key, reserve
 
 # Dates on copies are French dates: the papers are used in France, whatever the server's zone.
@@ -186,6 +187,24 @@ def issue_own_duplicate(uow: UnitOfWork, *, current: CurrentAccount, document_id
     return issue_duplicate(uow, actor=current.actor, plaintext=plaintext, document=document, share=None,
                            purpose=purpose, organisation_name=None, disposition="own", now=now, signing=signing,
                            base_url=base_url, words=words, gate=gate, limits=limits)
+
+
+def issue_shared_duplicate(uow: UnitOfWork, *, current: CurrentAccount, share_id: str, document_id: str,
+                           disposition: str, now: datetime, signing: SigningRing, base_url: str,
+                           words: BoundTranslator, gate: WorkGate, limits: RenderLimits | None = None) -> IssuedDuplicate:
+    """The grantee's marked copy of a paper shared with them, to view or to download.
+
+    The only way a worker ever gets a paper: decrypted with the file key wrapped to them, while the share
+    is active (``vault.shares.open_shared_document``, any refusal "not found"), then marked with the
+    share's purpose and organisation, signed and recorded (the person reads it in their activity).
+    """
+    document, share, plaintext = open_shared_document(uow, actor=current.actor, identity=current.identity,
+                                                      share_id=share_id, document_id=document_id, now=now)
+    organisation = uow.session.get(Organisation, share.organisation_id) if share.organisation_id else None
+    return issue_duplicate(uow, actor=current.actor, plaintext=plaintext, document=document, share=share,
+                           purpose=PurposeChoice(share.purpose_code, share.purpose_text),
+                           organisation_name=organisation.name if organisation else None, disposition=disposition,
+                           now=now, signing=signing, base_url=base_url, words=words, gate=gate, limits=limits)
 
 
 def list_duplicates(session: Session, *, actor: Actor, now: datetime) -> list[DuplicateEntry]:

@@ -15,7 +15,7 @@ from vault.policies import actor_for
 from vault.purposes import check_purpose_choice
 from web.api.accounts import attempt_of
 from web.api.registry import Call, endpoint
-from web.api.schemas import Strict
+from web.api.schemas import ContentQuery, Strict
 from web.uploads import held_bytes
 
 # The words written on every copy: French, whatever the reader's language (the copies go to French
@@ -108,6 +108,25 @@ def issue_own(call: Call, document_id: str, purpose: str | None, purpose_text: s
         call.uow, current=call.current, document_id=document_id, purpose=check_purpose_choice(purpose, purpose_text),
         now=call.now, signing=call.services.settings.signing_keys, base_url=call.services.settings.base_url,
         words=call.services.translator.for_language(COPY_LANGUAGE), gate=call.services.gates.media)
+
+
+def issue_shared(call: Call, share_id: str, document_id: str, *, inline: bool):
+    """Shared by the API and the worker's page: the grantee's marked copy through an active share."""
+    return duplicate_service.issue_shared_duplicate(
+        call.uow, current=call.current, share_id=share_id, document_id=document_id,
+        disposition="view" if inline else "download", now=call.now, signing=call.services.settings.signing_keys,
+        base_url=call.services.settings.base_url, words=call.services.translator.for_language(COPY_LANGUAGE),
+        gate=call.services.gates.media)
+
+
+@endpoint("GET", "/shares/{share_id}/documents/{document_id}/content",
+          summary="A paper shared with me, as a marked and signed copy (PDF); the person sees it in their activity",
+          tag="duplicates", query=ContentQuery, content=("application/pdf",), download=True,
+          errors=(403, 404, 422, 503))
+def get_shared_document(call: Call, share_id: str, document_id: str) -> Response:
+    disposition = call.query.disposition
+    issued = issue_shared(call, share_id, document_id, inline=disposition == "inline")
+    return copy_response(issued, disposition)
 
 
 def register(call: Call) -> list[duplicate_service.DuplicateEntry]:

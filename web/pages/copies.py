@@ -22,9 +22,9 @@ from vault.kinds import kind_for
 from vault.policies import actor_for
 from vault.purposes import PRESETS, PurposeChoice
 from web.api.accounts import attempt_of
-from web.api.duplicates import copy_response, issue_own, register
+from web.api.duplicates import copy_response, issue_own, issue_shared, register
 from web.pages.forms import ConfirmForm
-from web.pages.papers import card_for
+from web.pages.papers import PAPER_POLICY, card_for
 from web.pages.problems import Problem, by_field, problems_for, translate, wait_of
 from web.pages.registry import page
 from web.pages.rendering import confirm, render_page
@@ -108,6 +108,21 @@ def _purpose_problems(error: VaultError) -> list[Problem]:
 
 
 # --- my copies ---------------------------------------------------------------------------------------------
+@page("/work/shared/<share_id>/<document_id>")
+def shared_copy(call: Call, share_id: str, document_id: str):
+    """The worker opens (or, with ``?download=1``, saves) a marked copy of a paper shared with them.
+
+    Served like the person's own papers: a sandboxing policy, the exact type, never cached.
+    """
+    inline = request.args.get("download") != "1"
+    response = copy_response(issue_shared(call, share_id, document_id, inline=inline),
+                             "inline" if inline else "attachment")
+    response.headers["Content-Security-Policy"] = PAPER_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @page("/copies")
 def copies(call: Call):
     actor = actor_for(call.session, call.current.account)

@@ -3,8 +3,7 @@ with me and the time left.
 
 Side by side, the person types their own password (and their two-step code when they use one) on the
 worker's screen; the worker never approves for them. The links to the papers point at
-``/work/shared/<share_id>/<document_id>``, where the marked duplicate is served (wired with the
-duplicates package).
+``/work/shared/<share_id>/<document_id>``, where ``web/pages/copies.py`` serves the marked duplicate.
 """
 
 from __future__ import annotations
