@@ -1,4 +1,5 @@
-"""Demo data for a local try-out: an organisation, a social worker and a person with SPECIMEN papers.
+"""Demo data for a local try-out: an organisation with its purposes, a social worker (its admin) and a
+person who follows it, with SPECIMEN papers: enough to share, ask, copy and verify at once.
 
 The demo passwords and the worker's two-step secret are fixed and printed on purpose: this is sample
 data on a laptop, and the command refuses to run in production.
@@ -19,6 +20,7 @@ from vault.errors import UploadsBusy
 from vault.keys import KeyConfig, seal_app_secret, unseal_app_secret
 from vault.media import UploadedFile
 from vault.models import Account, Organisation
+from vault.purposes import OTHER, PRESETS, PurposeChoice, replace_purposes
 from vault.sessions import CurrentAccount
 from vault.settings import Settings
 from vault.specimens import render_specimen, render_specimen_pdf
@@ -26,6 +28,7 @@ from vault.specimens import render_specimen, render_specimen_pdf
 ORGANISATION = "Accueil de jour Les Tilleuls (démo)"
 PERSON = ("camille.demo", "soleil-riviere-camion-42")
 WORKER = ("sami.travailleur", "lampe-jardin-velo-77")
+WORKER_NAME = "Sami T."
 # A fixed, public demo secret so that a tester can add it to an authenticator app.
 WORKER_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -46,8 +49,12 @@ def seed_demo(settings: Settings, *, out=None) -> int:
             organisation = accounts.create_organisation(session, name=ORGANISATION, now=now)
             worker = accounts.create_staff(session, keys=keys, organisation=organisation, username=WORKER[0],
                                            password=WORKER[1], role="admin", now=now).account
+            worker.display_name = WORKER_NAME
             worker.otp_secret_sealed = seal_app_secret(keys, WORKER_TOTP_SECRET.encode(), "totp", worker.id)
             worker.otp_enabled = True
+            # Every preset purpose but "other": the worker can ask for papers and the person share with them.
+            replace_purposes(session, organisation_id=organisation.id, now=now,
+                             choices=[PurposeChoice(preset.code) for preset in PRESETS if preset.code != OTHER])
             person = accounts.enrol_person(session, keys=keys, username=PERSON[0], password=PERSON[1], now=now,
                                            assisted_by=worker, follow_organisation=True).account
             _add_specimen_papers(uow, person, keys, settings, now)
@@ -108,7 +115,7 @@ Demo data is ready (SPECIMEN papers only, no real person).
   Address:          {settings.base_url}/
   API description:  {settings.base_url}/api/v1/openapi.json
   Person:           username {PERSON[0]}   password {PERSON[1]}
-  Social worker:    username {WORKER[0]}   password {WORKER[1]}
+  Social worker:    username {WORKER[0]}   password {WORKER[1]}   ({WORKER_NAME}, admin of {ORGANISATION})
                     two-step code: `.venv/bin/consigne demo --otp`, or add the secret
                     {WORKER_TOTP_SECRET} to an authenticator app
   Data folder:      {settings.data_dir}
