@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from crypto import age
@@ -58,6 +58,9 @@ from vault.shares import MAX_SHARE_DAYS, ShareView, check_share_end, grant_share
 from vault.throttle import Attempt, account_key, reserve, throttle_key
 
 WAITING, APPROVED, DECLINED = "waiting", "approved", "declined"
+# The worker who asked left the organisation (deactivated) before the person answered: nobody is left to
+# receive the papers, so the request is no longer the person's to answer.
+WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -340,6 +343,15 @@ def _looks_like_id(value: object) -> bool:
     return isinstance(value, str) and len(value) == 36 and all(c in "0123456789abcdef-" for c in value)
 
 
-__all__ = ["APPROVED", "DECLINED", "RequestView", "WAITING", "approve_request", "approve_side_by_side",
+
+def withdraw_requests_of_staff(session: Session, *, staff_id: str, organisation_id: str, now: datetime) -> int:
+    """Withdraw every request still waiting that ``staff_id`` sent for the organisation (at deactivation)."""
+    result = session.execute(update(AccessRequest).where(
+        AccessRequest.requester_id == staff_id, AccessRequest.organisation_id == organisation_id,
+        AccessRequest.status == WAITING).values(status=WITHDRAWN, answered_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+__all__ = ["APPROVED", "DECLINED", "RequestView", "WAITING", "WITHDRAWN", "withdraw_requests_of_staff", "approve_request", "approve_side_by_side",
            "check_duration", "check_kinds", "count_waiting", "create_request", "decline_request", "followers", "get_request", "list_requests",
            "papers_for_request", "view_request"]

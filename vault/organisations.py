@@ -71,6 +71,7 @@ from vault.policies import (
     may_manage_organisation,
     require,
 )
+from vault.access_requests import withdraw_requests_of_staff
 from vault.purposes import PurposeChoice, registered_purposes, replace_purposes
 from vault.shares import end_shares_of_staff
 from vault.throttle import Attempt, address_key, reserve
@@ -335,6 +336,7 @@ def deactivate_staff(session: Session, *, actor: Actor, organisation_id: str | N
                         .execution_options(synchronize_session=False))
     ended = end_shares_of_staff(session, staff_id=staff_id, organisation_id=organisation.id, now=now,
                                 actor_id=actor.account_id)
+    withdraw_requests_of_staff(session, staff_id=staff_id, organisation_id=organisation.id, now=now)
     record_event(session, action="staff.deactivated", now=now, actor_id=actor.account_id, subject_id=staff_id,
                  details={"organisation": organisation.name, "role": membership.role})
     session.flush()

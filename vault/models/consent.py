@@ -73,6 +73,6 @@ class AccessRequest(Base):
     purpose_text: Mapped[str | None] = mapped_column(String(200), nullable=True)
     duration_days: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | approved | declined
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | approved | declined | withdrawn
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     share_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
