@@ -219,7 +219,7 @@ def open_document_content(uow: UnitOfWork, *, current: CurrentAccount, document_
                           inline: bool = False) -> tuple[DocumentView, BinaryIO]:
     """A streaming reader of the decrypted paper; the access is recorded in the person's log."""
     document = _owned_document(uow.session, current, document_id)
-    reader = _open_decrypted(uow, document.blob_name, current.identity)
+    reader = open_decrypted(uow, document.blob_name, current.identity)
     record_event(uow.session, action="document.viewed" if inline else "document.downloaded", now=now,
                  actor_id=current.id, subject_id=document.owner_id, document_id=document.id)
     return view_document(document, current.identity), reader
@@ -227,7 +227,7 @@ def open_document_content(uow: UnitOfWork, *, current: CurrentAccount, document_
 
 def open_document_thumbnail(uow: UnitOfWork, *, current: CurrentAccount, document_id: str) -> BinaryIO:
     document = _owned_document(uow.session, current, document_id)
-    return _open_decrypted(uow, document.thumbnail_blob_name, current.identity)
+    return open_decrypted(uow, document.thumbnail_blob_name, current.identity)
 
 
 def update_document(session: Session, *, current: CurrentAccount, document_id: str, changes: dict,
@@ -352,13 +352,19 @@ def _put_encrypted(uow: UnitOfWork, plaintext: bytes, recipient: age.X25519Recip
         raise StorageFailed() from error
 
 
-def _open_decrypted(uow: UnitOfWork, blob_name: str, identity: age.X25519Identity) -> BinaryIO:
+def open_blob(uow: UnitOfWork, blob_name: str) -> BinaryIO:
+    """A stored blob's ciphertext; its absence is "not found", any other store failure StorageFailed."""
     try:
-        source = uow.store.open(blob_name)
+        return uow.store.open(blob_name)
     except BlobNotFound:
         raise DocumentNotFound() from None
     except StorageError as error:
         raise StorageFailed() from error
+
+
+def open_decrypted(uow: UnitOfWork, blob_name: str, identity: age.X25519Identity) -> BinaryIO:
+    """A reader of a stored paper's plaintext (authenticated chunk by chunk as it is read)."""
+    source = open_blob(uow, blob_name)
     try:
         return age.decrypting_reader(source, identities=[identity])
     except CryptoError:

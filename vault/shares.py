@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from crypto import age
 from crypto.errors import CryptoError
-from storage.errors import BlobNotFound, StorageError
 from vault.accounts import normalise_username, public_name
 from vault.db import UnitOfWork
+from vault.documents import open_blob
 from vault.errors import (
     DocumentNotFound,
     GranteeNotFound,
@@ -32,7 +32,6 @@ from vault.errors import (
     NotAllowed,
     ShareEndNotValid,
     ShareNotFound,
-    StorageFailed,
 )
 from vault.events import record_event
 from vault.models import Account, Document, Organisation, Share, SharedDocument
@@ -259,7 +258,7 @@ def open_shared_document(uow: UnitOfWork, *, actor: Actor, identity: age.X25519I
         file_key = age.unwrap_stanza(age.parse_stanza(row.wrapped_file_key), [identity])
     except CryptoError:
         raise DocumentNotFound() from None
-    source = _open_blob(uow, document.blob_name)
+    source = open_blob(uow, document.blob_name)
     try:
         # The header MAC is checked with the unwrapped key before any plaintext: a key moved onto another
         # paper's row (or a blob swapped in the store) opens nothing, and is answered like a missing paper.
@@ -351,21 +350,12 @@ def _own_papers(session: Session, actor: Actor, document_ids: object) -> list[Do
 
 def _file_key(uow: UnitOfWork, document: Document, identity: age.X25519Identity) -> bytes:
     """The paper's age file key, from its header alone (the payload is not read), MAC checked."""
-    source = _open_blob(uow, document.blob_name)
+    source = open_blob(uow, document.blob_name)
     try:
         header = age.read_header(source)
         return age.unwrap_file_key(header, [identity])
     finally:
         source.close()
-
-
-def _open_blob(uow: UnitOfWork, blob_name: str):
-    try:
-        return uow.store.open(blob_name)
-    except BlobNotFound:
-        raise DocumentNotFound() from None
-    except StorageError as error:
-        raise StorageFailed() from error
 
 
 def _title(document: Document, identity: age.X25519Identity) -> str | None:

@@ -28,9 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import age
-from crypto.errors import CryptoError
 from crypto.signing import SigningRing
-from storage.errors import BlobNotFound, StorageError
 from vault.accounts import public_name
 from vault.capacity import WorkGate
 from vault.db import UnitOfWork, lock_row
@@ -45,7 +43,6 @@ from vault.errors import (
     FileTooLarge,
     InvalidInput,
     PictureTooLarge,
-    StorageFailed,
     TooManyLookups,
     TooManyAttempts,
     UnsupportedFile,
@@ -65,7 +62,7 @@ from vault.policies import (
     require,
     share_is_active,
 )
-from vault.documents import looks_like_id
+from vault.documents import looks_like_id, open_decrypted
 from vault.purposes import PurposeChoice
 from vault.sessions import CurrentAccount
 from vault.shares import open_shared_document
@@ -309,17 +306,7 @@ def _render(plaintext: bytes, marking: Marking, limits: RenderLimits, gate: Work
 
 def _decrypt(uow: UnitOfWork, blob_name: str, identity: age.X25519Identity) -> bytes:
     """The whole plaintext of a stored paper, in memory (it is rendered page by page from it)."""
-    try:
-        source = uow.store.open(blob_name)
-    except BlobNotFound:
-        raise DocumentNotFound() from None
-    except StorageError as error:
-        raise StorageFailed() from error
-    try:
-        reader = age.decrypting_reader(source, identities=[identity])
-    except CryptoError:
-        source.close()
-        raise
+    reader = open_decrypted(uow, blob_name, identity)
     try:
         return reader.read()
     finally:
