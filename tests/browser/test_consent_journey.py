@@ -42,12 +42,13 @@ def register_purposes(server, worker_username: str) -> None:
 def test_side_by_side_consent_from_enrolment_to_the_refusal(live_server, new_context, javascript):
     server = live_server
     suffix = "js" if javascript else "nojs"
-    person_name, worker_name = f"karim.{suffix}", f"marie.{suffix}"
-    place = f"Accueil Les Lilas {suffix}"
+    # Names of this test only: the browser tests share one server (and so one set of usernames).
+    person_name, worker_name = f"karim.consent.{suffix}", f"sophie.consent.{suffix}"
+    place = f"Halte Les Glycines {suffix}"
 
     # A worker (the organisation's first admin) joins with the code printed by `consigne organisation create`
     worker = new_context(javascript=javascript, language="en-GB").new_page()
-    join(worker, server, new_organisation(server, place), worker_name, "Marie L.")
+    join(worker, server, new_organisation(server, place), worker_name, "Sophie R.")
     register_purposes(server, worker_name)
 
     # Side by side: the person types their own username and password and ticks the follow themselves
@@ -87,10 +88,10 @@ def test_side_by_side_consent_from_enrolment_to_the_refusal(live_server, new_con
     sign_in(person, server, person_name)
     person.goto(server.at("/activity"))
     activity = person.locator("main").inner_text()
-    assert "Marie L." in activity and place in activity, activity
+    assert "Sophie R." in activity and place in activity, activity
     person.goto(server.at("/copies"))
     copy = person.locator(f"#copy-{reference}")
-    assert "Marie L." in copy.inner_text() or place in copy.inner_text()
+    assert "Sophie R." in copy.inner_text() or place in copy.inner_text()
 
     # The person ends the share; the worker's next request gets nothing
     person.goto(server.at("/shares"))
