@@ -23,6 +23,7 @@ from vault.errors import InvalidDate, UnsupportedFile, VaultError
 from vault.i18n import N_
 from vault.kinds import Expiry, expiry_of, kind_for
 from vault.media import UploadedFile
+from vault.policies import may_keep_papers
 from web.pages.forms import ConfirmForm, PaperDetailsForm
 from web.pages.problems import Problem, by_field, choose_files_again, form_problems, problems_for
 from web.pages.registry import page
@@ -100,10 +101,23 @@ def home(call: Call):
 
 
 # --- add a paper -------------------------------------------------------------------------------------------
-@page("/papers/add", methods=("GET", "POST"))
-def add_paper(call: Call):
-    if call.current.account.kind == "staff":
-        return redirect(url_for("pages.work"), code=303)  # staff keep no papers (a deposit is /work/people/…)
+@dataclass
+class PaperSent:
+    """What the add-a-paper form sent, the files held in memory (never spooled to disk)."""
+
+    files: list[UploadedFile]
+    kind: str
+    title: str | None
+    expires_on: date | None
+
+
+def paper_form(call: Call, template: str, **context) -> PaperSent | Response:
+    """The add-a-paper form, shared by the person's « Add a paper » and a worker's deposit.
+
+    On GET, or when something is missing or wrong, the form (again, with its problems in words); a
+    service's refusal later in the request is answered the same way (``call.on_error``). Otherwise what
+    was sent.
+    """
     form = PaperDetailsForm()
     uploads = [upload for name in FILE_FIELDS for upload in request.files.getlist(name) if upload.filename]
     names = [upload.filename for upload in uploads]
@@ -111,8 +125,8 @@ def add_paper(call: Call):
     def again(problems: list[Problem], status: int = 422):
         if uploads and not any(problem.field == "file" for problem in problems):
             problems = [*problems, choose_files_again()]
-        html = render_page("papers/add.html", form=form, problems=problems, errors=by_field(problems),
-                           accept=ACCEPTED_FILES, expiry=_date_parts(form))
+        html = render_page(template, form=form, problems=problems, errors=by_field(problems), accept=ACCEPTED_FILES,
+                           expiry=_date_parts(form), **context)
         return Response(html, status=status, mimetype="text/html")
 
     call.on_error = lambda error: again(problems_for(error, file_names=names, limits=call.services.settings.limits))
@@ -128,8 +142,18 @@ def add_paper(call: Call):
     expires_on = _read_date(form)
     files = [UploadedFile(data=held_bytes(upload), filename=upload.filename, release=upload.stream.close)
              for upload in uploads]
-    view = document_service.add_document(call.uow, current=call.current, files=files, kind=form.kind.data,
-                                         title=form.title.data or None, expires_on=expires_on,
+    return PaperSent(files=files, kind=form.kind.data, title=form.title.data or None, expires_on=expires_on)
+
+
+@page("/papers/add", methods=("GET", "POST"))
+def add_paper(call: Call):
+    if not may_keep_papers(call.current.actor):
+        return redirect(url_for("pages.work"), code=303)  # staff keep no papers (a deposit is /work/people/…)
+    sent = paper_form(call, "papers/add.html")
+    if isinstance(sent, Response):
+        return sent
+    view = document_service.add_document(call.uow, current=call.current, files=sent.files, kind=sent.kind,
+                                         title=sent.title, expires_on=sent.expires_on,
                                          limits=call.services.settings.limits, now=call.now,
                                          gate=call.services.gates.media)
     confirm(N_("Your paper “%(kind)s” is saved. Only you can open it."), kind=view.kind)
