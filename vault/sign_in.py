@@ -363,6 +363,7 @@ def _upgrade_password_seal(keys: KeyConfig, account: Account, identity: age.X255
 def _signed_in(db: DbSession, keys: KeyConfig, timeouts: Timeouts, account: Account, identity: age.X25519Identity,
                *, factor: str | None, device: _KnownDevice | None, now: datetime) -> SignIn:
     token, current = open_session(db, account, identity, timeouts=timeouts, now=now)
+    account.last_signed_in_at = now  # once per sign-in, never per request: what `consigne retention` reads
     left = None
     if factor == "recovery_code":
         left = recovery_codes_left(db, account)

@@ -11,10 +11,12 @@ from vault.models.base import NAMING, Base, UTCDateTime, new_id
 from vault.models.accounts import Account, FailedSignInBurst, RecoveryCode, Session, Throttle
 from vault.models.organisations import Follow, Invitation, Membership, Organisation, Purpose
 from vault.models.documents import Document
-from vault.models.consent import AccessRequest, Share, SharedDocument
+from vault.models.consent import AccessRequest, ClosedShare, Share, SharedDocument
 from vault.models.duplicates import Duplicate
+from vault.models.recovery import AssistedRecovery, AssistedRecoverySeal, OrganisationKeySeal
 from vault.models.events import Event, EventChain
 
-__all__ = ["NAMING", "AccessRequest", "Account", "Base", "Document", "Duplicate", "Event", "EventChain",
-           "FailedSignInBurst", "Follow", "Invitation", "Membership", "Organisation", "Purpose", "RecoveryCode",
-           "Session", "Share", "SharedDocument", "Throttle", "UTCDateTime", "new_id"]
+__all__ = ["NAMING", "AccessRequest", "Account", "AssistedRecovery", "AssistedRecoverySeal", "Base", "ClosedShare",
+           "Document", "Duplicate", "Event", "EventChain", "FailedSignInBurst", "Follow", "Invitation", "Membership",
+           "Organisation", "OrganisationKeySeal", "Purpose", "RecoveryCode", "Session", "Share", "SharedDocument",
+           "Throttle", "UTCDateTime", "new_id"]

@@ -38,6 +38,12 @@ class Account(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # vault.policies.AccountStatus
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The last full sign-in (not every request: no write per page). ``consigne retention`` lists vaults
+    # unused for years from it; None until the first sign-in after enrolment.
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when the way in was changed without the password (a recovery code, or assisted recovery): the
+    # next sign-in shows it prominently, so a person whose sheet was stolen learns it; cleared once seen.
+    recovery_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(back_populates="account", cascade="all")
 

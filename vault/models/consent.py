@@ -76,3 +76,24 @@ class AccessRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | approved | declined | withdrawn
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     share_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class ClosedShare(Base):
+    """What a worker still learns of a share whose vault the person closed (deleted): that it is closed.
+
+    The share row went with the vault; this keeps only the share's random id, the worker, the
+    organisation, the purpose code and two dates, so ``GET /shares/{id}`` can answer "the vault was
+    closed" instead of an unexplained "not found". Nothing here names or describes the person.
+    ``consigne purge`` removes it once the share would have ended anyway.
+    """
+
+    __tablename__ = "closed_shares"
+
+    share_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grantee_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"),
+                                                        nullable=True)
+    purpose_code: Mapped[str] = mapped_column(String(40))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime())

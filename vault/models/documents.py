@@ -37,6 +37,8 @@ class Document(Base):
     blob_name: Mapped[str] = mapped_column(String(200), unique=True)
     thumbnail_blob_name: Mapped[str] = mapped_column(String(200), unique=True)
     expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    deposited_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True, index=True)
+    # The worker who deposited it; kept as None when that staff account is deleted (the paper stays).
+    deposited_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True,
+                                                        index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -21,8 +21,8 @@ class Organisation(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
-    # For assisted recovery (a later issue): the organisation's X25519 recipient, its secret sealed to
-    # each admin. Nullable until the organisation sets it up.
+    # For assisted recovery: the organisation's X25519 recipient (age encoding). Its secret half exists only
+    # sealed to each admin (``OrganisationKeySeal``). None until an admin's session first sets it up.
     recovery_public_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
