@@ -17,6 +17,7 @@ from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from crypto.errors import CryptoError
 from crypto.sealing import DEFAULT_KDF, FAST_KDF_FOR_TESTS, KdfParams, KeyRing, PepperRing
@@ -84,7 +85,7 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (default: ``os.environ``)."""
     env = dict(os.environ if env is None else env)
-    production = env.get("CONSIGNE_ENV", "development") == "production"
+    production = _environment_name(env) == "production"
     data_dir = Path(env.get("CONSIGNE_DATA_DIR") or default_data_dir(env)).expanduser().resolve()
     database_url = env.get("CONSIGNE_DATABASE_URL") or f"sqlite:///{data_dir / 'consigne.sqlite3'}"
     storage_url = env.get("CONSIGNE_STORAGE_URL") or f"file://{data_dir / 'blobs'}"
@@ -92,6 +93,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         for name in ("CONSIGNE_DATABASE_URL", "CONSIGNE_STORAGE_URL", "CONSIGNE_BASE_URL"):
             if not env.get(name):
                 raise ConfigurationError(f"{name} must be set when CONSIGNE_ENV=production")
+        _refuse_danger_in_production(env)
     secrets_from_file = not production and not all(env.get(name) for name in SECRET_NAMES)
     if secrets_from_file or _inside(data_dir, database_url, storage_url):
         secure_data_dir(data_dir)
@@ -130,6 +132,40 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 
 SECRET_NAMES = ("CONSIGNE_PEPPERS", "CONSIGNE_APP_KEYS", "CONSIGNE_SIGNING_KEYS")
+ENVIRONMENTS = ("development", "production")
+# Hosts where plain HTTP is still acceptable in production: a trial on the operator's own machine, where
+# no traffic leaves it. Anywhere else a recovery sheet would print an address that sends passwords in clear.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DEBUG_VARIABLES = ("FLASK_DEBUG", "CONSIGNE_DEBUG")
+
+
+def _environment_name(env: Mapping[str, str]) -> str:
+    """``CONSIGNE_ENV``, refused when unknown: a typo (``prod``) must not quietly run in development mode,
+    with secrets generated into a file and the fast test KDF allowed."""
+    name = env.get("CONSIGNE_ENV", "development")
+    if name not in ENVIRONMENTS:
+        raise ConfigurationError(f"CONSIGNE_ENV must be 'development' or 'production', not {name!r}")
+    return name
+
+
+def _refuse_danger_in_production(env: Mapping[str, str]) -> None:
+    """One clear line for each setting that would make production unsafe."""
+    base_url = env["CONSIGNE_BASE_URL"].strip()
+    parsed = urlsplit(base_url)
+    try:
+        host = parsed.hostname
+    except ValueError:
+        host = None
+    if parsed.scheme != "https" and not (parsed.scheme == "http" and host in LOOPBACK_HOSTS):
+        raise ConfigurationError("CONSIGNE_BASE_URL must start with https:// in production (it is printed on "
+                                 "recovery sheets, and cookies are Secure only on https); plain http is "
+                                 f"accepted only for localhost, not {base_url!r}")
+    if not host or parsed.query or parsed.fragment:
+        raise ConfigurationError(f"CONSIGNE_BASE_URL must be the site's address, like https://consigne.example.org, "
+                                 f"not {base_url!r}")
+    for name in DEBUG_VARIABLES:
+        if env.get(name, "").strip().lower() not in ("", "0", "false", "no", "off"):
+            raise ConfigurationError(f"{name} must be off in production (a debugger runs code for whoever sees it)")
 
 
 def generate_secrets() -> dict[str, str]:

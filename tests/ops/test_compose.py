@@ -20,6 +20,7 @@ DOCKERFILE = ROOT / "ops" / "Dockerfile"
 # What the README tells an operator to put in .env (values are placeholders).
 DOCUMENTED_ENV = {
     "POSTGRES_PASSWORD": "change-me", "MINIO_ROOT_USER": "consigne", "MINIO_ROOT_PASSWORD": "change-me-too",
+    "CONSIGNE_BASE_URL": "https://consigne.example.org",
     "CONSIGNE_PEPPERS": "1:AAAA", "CONSIGNE_APP_KEYS": "1:AAAA", "CONSIGNE_SIGNING_KEYS": "AAAA",
 }
 

@@ -91,3 +91,44 @@ def test_signing_keys_are_a_ring_and_the_single_key_of_before_is_still_read(tmp_
     assert load_settings({"CONSIGNE_DATA_DIR": str(folder)}).signing_keys.current.key_id == old.key_id
     with pytest.raises(ConfigurationError, match="CONSIGNE_SIGNING_KEYS"):
         load_settings(env | {"CONSIGNE_SIGNING_KEYS": "ed25519:nope"})
+
+
+def _production(tmp_path, **changes):
+    return {"CONSIGNE_ENV": "production", "CONSIGNE_DATA_DIR": str(tmp_path),
+            "CONSIGNE_DATABASE_URL": "postgresql+psycopg://u@db/c", "CONSIGNE_STORAGE_URL": "s3://a:b@s3:9000/c",
+            "CONSIGNE_BASE_URL": "https://consigne.example.org"} | generate_secrets() | changes
+
+
+@pytest.mark.parametrize("name", ["prod", "Production", "staging", ""])
+def test_an_unknown_environment_is_refused_rather_than_run_as_development(tmp_path, name):
+    # A typo must not quietly run in development mode (secrets generated into a file, the fast KDF allowed).
+    with pytest.raises(ConfigurationError, match="CONSIGNE_ENV must be 'development' or 'production'"):
+        load_settings(_production(tmp_path, CONSIGNE_ENV=name))
+    assert not (tmp_path / "secrets.json").exists()
+
+
+@pytest.mark.parametrize("url", ["http://consigne.example.org", "http://10.0.0.5:8000", "ftp://consigne.example.org",
+                                 "consigne.example.org", "https://", "https://consigne.example.org/?next=x",
+                                 "http://localhost.example.org"])
+def test_production_refuses_a_base_url_that_is_not_https(tmp_path, url):
+    with pytest.raises(ConfigurationError, match="CONSIGNE_BASE_URL"):
+        load_settings(_production(tmp_path, CONSIGNE_BASE_URL=url))
+
+
+@pytest.mark.parametrize("url", ["https://consigne.example.org", "https://consigne.example.org:8443/",
+                                 "http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"])
+def test_production_accepts_https_and_a_trial_on_this_machine(tmp_path, url):
+    assert load_settings(_production(tmp_path, CONSIGNE_BASE_URL=url)).production
+
+
+@pytest.mark.parametrize("name", ["FLASK_DEBUG", "CONSIGNE_DEBUG"])
+def test_production_refuses_debug(tmp_path, name):
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings(_production(tmp_path, **{name: "1"}))
+    assert load_settings(_production(tmp_path, **{name: "0"})).production
+
+
+@pytest.mark.parametrize("name", ["CONSIGNE_PEPPERS", "CONSIGNE_APP_KEYS", "CONSIGNE_SIGNING_KEYS"])
+def test_a_malformed_secret_is_named(tmp_path, name):
+    with pytest.raises(ConfigurationError, match=f"^{name} is malformed"):
+        load_settings(_production(tmp_path, **{name: "not a key"}))
