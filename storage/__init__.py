@@ -75,6 +75,11 @@ def _open_local(path: Path, options: dict[str, Any]) -> BlobStore:
     return LocalBlobStore(path, **options)
 
 
+# The commonest mistake: a generated secret with "/" (or "@", ":", "#", "?") pasted into the URL as it is.
+SPECIAL_HINT = ("; a '/', '@', ':', '#' or '?' in the access key or the secret must be percent-encoded "
+                "('/' is %2F, '@' is %40, ':' is %3A, '#' is %23, '?' is %3F)")
+
+
 def _open_s3_url(url: str, options: dict[str, Any]) -> BlobStore:
     # Imported here so that a deployment on a local folder never loads minio and urllib3.
     from storage.s3 import S3BlobStore, has_valid_port
@@ -83,12 +88,12 @@ def _open_s3_url(url: str, options: dict[str, Any]) -> BlobStore:
     userinfo, _, host = parts.netloc.rpartition("@")
     access_key, has_secret, secret_key = userinfo.partition(":")
     if not access_key or not has_secret or not secret_key:
-        raise InvalidStorageConfig("an s3:// storage URL is s3://ACCESS:SECRET@host:port/bucket")
+        raise InvalidStorageConfig("an s3:// storage URL is s3://ACCESS:SECRET@host:port/bucket" + SPECIAL_HINT)
     if not has_valid_port(parts):
         raise InvalidStorageConfig("the s3:// storage URL has an invalid port")
     bucket = parts.path.strip("/")
     if not host or not bucket or "/" in bucket or parts.fragment:
-        raise InvalidStorageConfig("an s3:// storage URL is s3://ACCESS:SECRET@host:port/bucket")
+        raise InvalidStorageConfig("an s3:// storage URL is s3://ACCESS:SECRET@host:port/bucket" + SPECIAL_HINT)
     settings: dict[str, Any] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False):
         if key not in S3_QUERY_OPTIONS:

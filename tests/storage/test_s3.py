@@ -262,3 +262,10 @@ def test_parts_smaller_than_s3_allows_are_refused(part_size):
 def test_invalid_bucket_names_are_refused_before_any_request(bucket):
     with pytest.raises(InvalidStorageConfig):
         S3BlobStore("127.0.0.1:9", "access", "secret", bucket)
+
+
+def test_a_slash_in_the_secret_gets_a_hint_not_a_traceback():
+    # A generated MinIO password with "/" pasted as it is: the error says how to write it, and never echoes it.
+    with pytest.raises(InvalidStorageConfig, match="%2F") as caught:
+        open_blob_store("s3://consigne:Xy7/sEcReT+q@minio:9000/consigne?secure=false")
+    assert "sEcReT" not in error_texts(caught.value)
