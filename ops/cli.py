@@ -182,10 +182,9 @@ def _clear_database_errors(database_url: str):
 
     The URL is shown without its password; the driver's own message names host and port, never secrets.
     """
-    from sqlalchemy import make_url
     from sqlalchemy.exc import OperationalError
 
-    from vault.db import SchemaNotCurrent
+    from vault.db import SchemaNotCurrent, unreachable_database
 
     try:
         yield
@@ -193,9 +192,7 @@ def _clear_database_errors(database_url: str):
         print(f"consigne: {error}", file=sys.stderr)
         raise _Refused() from None
     except OperationalError as error:
-        where = make_url(database_url).render_as_string(hide_password=True)
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
-        print(f"consigne: cannot use the database {where}: {reason}", file=sys.stderr)
+        print(f"consigne: {unreachable_database(database_url, error)}", file=sys.stderr)
         raise _Refused() from None
 
 

@@ -114,6 +114,15 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def unreachable_database(database_url: str, error: Exception) -> str:
+    """One line for a database that cannot be used (down, refused, wrong password): the URL without its
+    password, and the driver's first line, which names host and port but never a secret."""
+    where = make_url(database_url).render_as_string(hide_password=True)
+    reason = getattr(error, "orig", None)
+    reason = str(reason).strip().splitlines()[0] if reason is not None and str(reason).strip() else type(error).__name__
+    return f"cannot use the database {where}: {reason}"
+
+
 def head_revision() -> str:
     """The newest schema revision this code knows."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -96,14 +96,16 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Refuse to start, with one clear line, on a bad configuration or an outdated schema.
+    """Refuse to start, with one clear line, on a bad configuration, a database out of reach or an outdated schema.
 
     The schema is never upgraded here: ``consigne migrate`` is one explicit step, run once before the
     instances start (compose's ``migrate`` service). Without this check each worker would fail to
     import the application with a traceback and gunicorn would only say "Worker failed to boot".
     gunicorn prints a RuntimeError raised here as ``Error: <message>`` and exits with status 1.
     """
-    from vault.db import SchemaNotCurrent, make_engine, require_current_schema
+    from sqlalchemy.exc import OperationalError
+
+    from vault.db import SchemaNotCurrent, make_engine, require_current_schema, unreachable_database
     from vault.settings import ConfigurationError, load_settings
 
     try:
@@ -115,5 +117,7 @@ def on_starting(server):
         require_current_schema(engine)
     except SchemaNotCurrent as error:
         raise RuntimeError(f"consigne: {error}") from None
+    except OperationalError as error:  # down, refusing, wrong password: say which, without a traceback
+        raise RuntimeError(f"consigne: {unreachable_database(settings.database_url, error)}") from None
     finally:
         engine.dispose()

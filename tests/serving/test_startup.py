@@ -93,3 +93,12 @@ def test_a_configuration_error_is_one_line_too(tmp_path, database_url):
     started = start_gunicorn({**development_environment(tmp_path, database_url), "CONSIGNE_ENV": "production"})
     assert_one_clear_line(started, "configuration error: CONSIGNE_STORAGE_URL must be set when "
                                    "CONSIGNE_ENV=production")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_database_out_of_reach_is_one_line_without_its_password(tmp_path, database_url):
+    # Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    down = "postgresql+psycopg://consigne:s3cret-pw@127.0.0.1:1/consigne"
+    started = start_gunicorn({**development_environment(tmp_path, database_url), "CONSIGNE_DATABASE_URL": down})
+    assert_one_clear_line(started, "cannot use the database postgresql+psycopg://consigne:***@127.0.0.1:1/consigne: ")
+    assert "s3cret-pw" not in started.stdout + started.stderr
