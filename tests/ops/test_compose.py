@@ -81,3 +81,34 @@ def test_the_proxy_runs_the_tested_template(compose):
     assert values["CONSIGNE_PROXY_TEMP"] in proxy["tmpfs"]
     assert "${" not in re.sub(r"#.*", "", config)
     assert Path(NGINX_TEMPLATE).is_file()
+
+
+def test_every_image_is_pinned(compose):
+    for name, service in compose["services"].items():
+        image = service["image"]
+        if image == "consigne:local":
+            continue
+        assert ":" in image and not image.endswith(":latest"), name
+
+
+def test_instances_have_a_healthcheck_on_health_and_the_proxy_waits_for_it(compose):
+    instances = consigne_instances(compose)
+    for name, service in instances.items():
+        assert "http://127.0.0.1:8000/health" in " ".join(service["healthcheck"]["test"]), name
+    waits = compose["services"]["proxy"]["depends_on"]
+    assert {name: waits[name]["condition"] for name in instances} == {name: "service_healthy" for name in instances}
+
+
+def test_the_image_has_the_fonts_the_sheets_read():
+    # Debian's fonts-dejavu-core installs /usr/share/fonts/truetype/dejavu, the first folder vault/sheets.py reads.
+    from vault.sheets import FONT_FOLDERS
+
+    assert "fonts-dejavu-core" in DOCKERFILE.read_text()
+    assert FONT_FOLDERS[0] == Path("/usr/share/fonts/truetype/dejavu")
+
+
+def test_the_documented_bootstrap_needs_no_env_file():
+    # compose refuses to run before .env exists, so the secrets are made with plain docker.
+    header = COMPOSE_FILE.read_text().split("x-consigne-environment")[0]
+    assert "docker run --rm consigne:local consigne secrets > .env" in header
+    assert "docker compose run" not in header
