@@ -1,4 +1,4 @@
-"""The ``consigne`` command: serve, migrate, seed demo data, generate secrets, sweep orphan blobs, audit."""
+"""The ``consigne`` command: serve, migrate, seed demo data, generate secrets, sweep orphan blobs, check, audit."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     organisation_commands = organisation.add_subparsers(dest="organisation_command", required=True)
     organisation_commands.add_parser("create", help="create an organisation").add_argument("name")
     commands.add_parser("purge", help="end expired shares and delete their wrapped file keys (run it often)")
+    commands.add_parser("check", help="check that every paper's blobs exist, whole and in the age format (no key "
+                                      "needed); status 1 when one is not")
     audit = commands.add_parser("audit", help="check the audit record")
     audit.add_argument("audit_command", choices=["verify"], help="verify: check every hash chain of events")
     arguments = parser.parse_args(argv)
@@ -124,6 +126,8 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
         return _create_organisation(settings, arguments.name)
     if arguments.command == "audit":
         return _audit_verify(settings)
+    if arguments.command == "check":
+        return _check(settings)
     parser.error("unknown command")
     return 2
 
@@ -170,6 +174,25 @@ def _audit_verify(settings) -> int:
                       "summary": {"chains": len(checks), "events": sum(check.events for check in checks),
                                   "broken": len(broken), "broken_chains": broken, "intact": not broken}}))
     return 1 if broken else 0
+
+
+def _check(settings) -> int:
+    """The report as JSON (document ids and random blob names only); status 1 on a problem, so cron alerts."""
+    from ops.check import check_store
+    from storage import open_blob_store
+    from vault.db import make_engine, make_session_factory, require_current_schema
+
+    engine = make_engine(settings.database_url)
+    store = open_blob_store(settings.storage_url)
+    try:
+        with _clear_database_errors(settings.database_url):
+            require_current_schema(engine)
+            with make_session_factory(engine)() as session:
+                report = check_store(session, store)
+    finally:
+        getattr(store, "close", lambda: None)()  # an S3 store holds a connection pool; a folder holds nothing
+    print(json.dumps(report.as_dict()))
+    return 0 if report.intact else 1
 
 
 class _Refused(Exception):
