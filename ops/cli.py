@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("purge", help="end expired shares and delete their wrapped file keys (run it often)")
     commands.add_parser("check", help="check that every paper's blobs exist, whole and in the age format (no key "
                                       "needed); status 1 when one is not")
+    backup = commands.add_parser("backup", help="write the database and every blob to one tar file (or - for "
+                                                "standard output), consistent; the secrets are not in it")
+    backup.add_argument("path")
+    restore = commands.add_parser("restore", help="restore a backup into an empty instance (migrated, no data)")
+    restore.add_argument("path")
     audit = commands.add_parser("audit", help="check the audit record")
     audit.add_argument("audit_command", choices=["verify"], help="verify: check every hash chain of events")
     arguments = parser.parse_args(argv)
@@ -128,6 +133,10 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
         return _audit_verify(settings)
     if arguments.command == "check":
         return _check(settings)
+    if arguments.command == "backup":
+        return _backup(settings, arguments.path)
+    if arguments.command == "restore":
+        return _restore(settings, arguments.path)
     parser.error("unknown command")
     return 2
 
@@ -193,6 +202,80 @@ def _check(settings) -> int:
         getattr(store, "close", lambda: None)()  # an S3 store holds a connection pool; a folder holds nothing
     print(json.dumps(report.as_dict()))
     return 0 if report.intact else 1
+
+
+BACKUP_TRIES = 3
+
+
+def _backup(settings, path: str) -> int:
+    """To a file: written as ``PATH.partial`` (0600, never an existing file), renamed once whole; a paper
+    deleted meanwhile means trying again. To ``-``: standard output, one try (nothing can be taken back)."""
+    import os
+    from pathlib import Path
+
+    from ops.backup import BackupError, BackupRaced, backup
+    from storage import open_blob_store
+    from vault.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    store = open_blob_store(settings.storage_url)
+    target = None if path == "-" else Path(path)
+    if target is not None and target.exists():
+        print(f"consigne: {target} exists already: choose a new file name", file=sys.stderr)
+        return 2
+    try:
+        for attempt in range(1 if target is None else BACKUP_TRIES):
+            try:
+                with _clear_database_errors(settings.database_url):
+                    if target is None:
+                        summary = backup(engine, store, sys.stdout.buffer, now=datetime.now(timezone.utc))
+                    else:
+                        partial = target.with_name(target.name + ".partial")
+                        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                        try:
+                            with os.fdopen(descriptor, "wb") as out:
+                                summary = backup(engine, store, out, now=datetime.now(timezone.utc))
+                                out.flush()
+                                os.fsync(out.fileno())
+                        except BaseException:
+                            partial.unlink(missing_ok=True)
+                            raise
+                        partial.rename(target)
+                break
+            except BackupRaced as error:
+                if target is None or attempt == BACKUP_TRIES - 1:
+                    print(f"consigne: {error}", file=sys.stderr)
+                    return 1
+            except BackupError as error:
+                print(f"consigne: {error}", file=sys.stderr)
+                return 1
+    finally:
+        getattr(store, "close", lambda: None)()
+    print(json.dumps(summary.as_dict()), file=sys.stderr if target is None else sys.stdout)
+    return 0
+
+
+def _restore(settings, path: str) -> int:
+    from ops.backup import BackupError, restore
+    from storage import open_blob_store
+    from vault.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    store = open_blob_store(settings.storage_url)
+    try:
+        with _clear_database_errors(settings.database_url):
+            if path == "-":
+                summary = restore(engine, store, sys.stdin.buffer)
+            else:
+                with open(path, "rb") as src:
+                    summary = restore(engine, store, src)
+    except (BackupError, OSError) as error:
+        print(f"consigne: restore stopped, nothing was kept: {error}", file=sys.stderr)
+        return 1
+    finally:
+        getattr(store, "close", lambda: None)()
+    print(json.dumps(summary.as_dict()))
+    return 0
 
 
 class _Refused(Exception):
