@@ -20,7 +20,7 @@ from tests.servers.scratch_databases import scratch_database
 from vault import documents
 from vault.audit import check_all_chains
 from vault.db import make_engine, migrate
-from vault.models import Account, Base, Document, Event, Session
+from vault.models import Base, Document, Event, Session
 
 
 @pytest.fixture(params=["sqlite-local", "postgresql-s3"])
@@ -199,3 +199,35 @@ def test_the_command_writes_a_private_file_and_never_overwrites_one(lane, clock,
 def _members(data: bytes) -> list[tuple[str, int]]:
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
         return [(member.name, member.offset_data) for member in archive.getmembers()]
+
+
+def test_a_backup_from_sqlite_restores_into_postgresql(tmp_path, clock, postgres_url):
+    # The way from a trial on the embedded default to production: the dump is logical, not SQLite's file.
+    from vault.settings import load_settings
+
+    def settings_for(database_url: str, name: str):
+        engine = make_engine(database_url)
+        migrate(engine)
+        engine.dispose()
+        return load_settings({"CONSIGNE_DATA_DIR": str(tmp_path / name), "CONSIGNE_DATABASE_URL": database_url,
+                              "CONSIGNE_KDF": "fast-insecure-for-tests"})
+
+    (tmp_path / "trial").mkdir()
+    source = build_services(settings_for(f"sqlite:///{tmp_path / 'trial' / 'consigne.sqlite3'}", "trial"), clock)
+    person = make_person(source, "alix")
+    paper = make_document(source, person)
+    original = _paper(source, person, paper.id)
+    out = io.BytesIO()
+    backups.backup(source.engine, source.store, out, now=clock())
+    secrets = source.settings
+    source.close()
+    with scratch_database(postgres_url) as url:
+        target_settings = dataclasses.replace(settings_for(url, "production"), peppers=secrets.peppers,
+                                              app_keys=secrets.app_keys, signing_keys=secrets.signing_keys)
+        target = build_services(target_settings, clock)
+        try:
+            backups.restore(target.engine, target.store, io.BytesIO(out.getvalue()))
+            person.token = sign_in(target, "alix", person.password)
+            assert _paper(target, person, paper.id) == original
+        finally:
+            target.close()
