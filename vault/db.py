@@ -34,12 +34,16 @@ SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", ".migrate-lock")
 
 
 def make_engine(url: str) -> Engine:
-    """An engine with the settings each backend needs to be safe under several workers."""
+    """An engine with the settings each backend needs to be safe under several workers.
+
+    ``hide_parameters``: a database error's text (logged with the traceback) shows the SQL without its
+    values, which may be usernames, look-up hashes or sealed keys.
+    """
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:" and not database.startswith("file:"):
             prepare_sqlite_file(Path(database))
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record):  # pragma: no cover - exercised by every sqlite test
@@ -50,7 +54,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def prepare_sqlite_file(path: Path) -> None:

@@ -75,6 +75,7 @@ class Settings:
     timeouts: Timeouts = Timeouts()
     capacity: Capacity = Capacity()
     trusted_proxies: int = 0
+    log_format: str = "text"  # "json" in production: one object per line, with the request id (web/logs.py)
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -128,6 +129,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             media_wait_seconds=_whole_number(env, "CONSIGNE_MEDIA_WAIT_SECONDS", 30),
         ),
         trusted_proxies=_whole_number(env, "CONSIGNE_TRUSTED_PROXIES", 0, minimum=0),
+        log_format=_log_format(env, production),
     )
 
 
@@ -137,6 +139,13 @@ ENVIRONMENTS = ("development", "production")
 # no traffic leaves it. Anywhere else a recovery sheet would print an address that sends passwords in clear.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 DEBUG_VARIABLES = ("FLASK_DEBUG", "CONSIGNE_DEBUG")
+
+
+def _log_format(env: Mapping[str, str], production: bool) -> str:
+    name = env.get("CONSIGNE_LOG_FORMAT", "json" if production else "text")
+    if name not in ("json", "text"):
+        raise ConfigurationError(f"CONSIGNE_LOG_FORMAT must be 'json' or 'text', not {name!r}")
+    return name
 
 
 def _environment_name(env: Mapping[str, str]) -> str:

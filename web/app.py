@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -16,10 +17,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from storage import BlobStore, open_blob_store
 from vault.capacity import Gates
-from vault.db import make_engine, make_session_factory, require_current_schema
+from vault.db import SchemaNotCurrent, head_revision, make_engine, make_session_factory, require_current_schema
 from vault.i18n import Translator
 from vault.keys import KeyConfig
 from vault.settings import Settings, load_settings
+from web.logs import install_json_logging, install_request_ids
 
 FORM_FIELDS_MEMORY = 1024 * 1024
 
@@ -72,6 +74,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         SESSION_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=12 * 3600,
     )
+    if settings.production or settings.log_format == "json":
+        install_json_logging()
+    install_request_ids(app, trust_proxy=settings.trusted_proxies > 0)
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     engine = make_engine(settings.database_url)
@@ -104,9 +109,20 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     @app.get("/health")
     def health():
+        """Liveness, for the container's health check: the process serves and reaches its database."""
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return jsonify(status="ok")
+
+    @app.get("/ready")
+    def ready():
+        """Readiness, for a load balancer: database, schema revision and storage, each named (no secret)."""
+        checks = {"database": _probe(lambda: _select_one(engine)),
+                  "schema": _probe(lambda: require_current_schema(engine)),
+                  "storage": _probe(lambda: _probe_store(app.extensions["consigne"].store))}
+        ready = all(value == "ok" for value in checks.values())
+        return jsonify(status="ready" if ready else "not_ready", revision=head_revision(), **checks), \
+            200 if ready else 503
 
     @app.after_request
     def security_headers(response):
@@ -124,6 +140,32 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         return response
 
     return app
+
+
+# A prefix no blob ever has (blobs live under blobs/): listing it reads nothing, and tells "reachable"
+# (an empty list) from "down, refusing or bucket gone" (StorageUnavailable). A HEAD of a missing object
+# cannot tell: S3 answers 404 without a body for a missing key and for a missing bucket alike.
+STORE_PROBE = "health/"
+
+
+def _probe(check: Callable[[], None]) -> str:
+    try:
+        check()
+    except SchemaNotCurrent:
+        return "outdated"
+    except Exception:  # noqa: BLE001 - any failure means "not ready"; the log has the details
+        logging.getLogger(__name__).warning("readiness check failed", exc_info=True)
+        return "unavailable"
+    return "ok"
+
+
+def _select_one(engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _probe_store(store: BlobStore) -> None:
+    next(iter(store.list(STORE_PROBE)), None)
 
 
 # No inline script or style anywhere: the pages load one stylesheet and one script from our origin.

@@ -202,3 +202,23 @@ def download_slowly(url: str, token: str, document_id: str, *, pause_seconds: fl
         status, _, body = read_response(sock)
     assert status == 200
     return body
+
+
+def test_one_request_id_in_the_proxys_log_the_answer_and_the_applications_logs(stack):
+    # nginx makes the id, logs it in its JSON access log and hands it to gunicorn; the answer carries it,
+    # so the line a person reads out to a helpdesk points at both logs. No query string is logged.
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{stack.url}/ready?token=do-not-log-me", timeout=10) as answer:
+        request_id = answer.headers["X-Request-Id"]
+        assert answer.status == 200
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    deadline = time.monotonic() + 10
+    while request_id not in stack.proxy.log() and time.monotonic() < deadline:
+        time.sleep(0.1)  # nginx writes its access line once the answer is sent
+    lines = [json.loads(line) for line in stack.proxy.log().splitlines()
+             if line.startswith("{") and request_id in line]
+    assert len(lines) == 1
+    assert lines[0]["path"] == "/ready" and lines[0]["status"] == 200 and lines[0]["method"] == "GET"
+    assert "do-not-log-me" not in stack.proxy.log()
