@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     organisation_commands = organisation.add_subparsers(dest="organisation_command", required=True)
     organisation_commands.add_parser("create", help="create an organisation").add_argument("name")
     commands.add_parser("purge", help="end expired shares and delete their wrapped file keys (run it often)")
+    scheduler = commands.add_parser("scheduler", help="run the periodic jobs (purge, sweeps, check, audit) "
+                                                      "forever, on one machine only")
+    scheduler.add_argument("--once", action="store_true", help="run every job once and stop")
     commands.add_parser("check", help="check that every paper's blobs exist, whole and in the age format (no key "
                                       "needed); status 1 when one is not")
     backup = commands.add_parser("backup", help="write the database and every blob to one tar file (or - for "
@@ -133,6 +136,10 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
         return _audit_verify(settings)
     if arguments.command == "check":
         return _check(settings)
+    if arguments.command == "scheduler":
+        from ops.scheduler import run_forever
+
+        return run_forever(main, once=arguments.once)
     if arguments.command == "backup":
         return _backup(settings, arguments.path)
     if arguments.command == "restore":

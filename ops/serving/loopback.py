@@ -186,6 +186,57 @@ def running_nginx(upstreams: Sequence[str], *, nginx: str, body_limit: str = DEF
         shutil.rmtree(folder, ignore_errors=True)
 
 
+CADDYFILE = ROOT / "ops" / "serving" / "Caddyfile"
+
+
+@dataclass
+class TlsProxy:
+    process: subprocess.Popen
+    url: str
+    http_url: str
+    root_certificate: Path  # Caddy's local authority (https://localhost only): what a client must trust
+    log_path: Path
+
+
+@contextlib.contextmanager
+def running_caddy(upstream: str, *, caddy: str, folder: Path) -> Iterator[TlsProxy]:
+    """Caddy with the production Caddyfile for https://localhost:<free port> in front of ``upstream``.
+
+    For localhost Caddy issues the certificate from its own local authority (no ACME, no network); its
+    state lives in ``folder``. It listens on 127.0.0.1 only.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    https_port, http_port = free_port(), free_port()
+    url = f"https://localhost:{https_port}"
+    environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder), "XDG_DATA_HOME": str(folder / "data"),
+                   "XDG_CONFIG_HOME": str(folder / "config"), "CONSIGNE_BASE_URL": url,
+                   "CONSIGNE_UPSTREAM": upstream, "CONSIGNE_TLS_BIND": "127.0.0.1",
+                   "CONSIGNE_HTTPS_PORT": str(https_port), "CONSIGNE_HTTP_PORT": str(http_port)}
+    log_path = folder / "caddy.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([caddy, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+                                   env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    root = folder / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not root.exists() or not _answers_tls(https_port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise ServingError(f"caddy did not start (status {process.poll()}):\n" + _tail(log_path))
+            time.sleep(0.2)
+        yield TlsProxy(process=process, url=url, http_url=f"http://localhost:{http_port}", root_certificate=root,
+                       log_path=log_path)
+    finally:
+        _stop(process, signal.SIGTERM, grace_seconds=10)
+
+
+def _answers_tls(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def running_stack(environment: Mapping[str, str], *, folder: Path, nginx: str,
                   gunicorn_arguments: Sequence[str] = (), template: str | None = None) -> Iterator[Stack]:

@@ -32,7 +32,7 @@ def compose() -> dict:
 
 def consigne_instances(compose: dict) -> dict[str, dict]:
     return {name: service for name, service in compose["services"].items()
-            if service.get("image") == "consigne:local" and name != "migrate"}
+            if service.get("image") == "consigne:local" and "command" not in service}
 
 
 def test_docker_compose_accepts_the_file(tmp_path):
@@ -111,4 +111,39 @@ def test_the_documented_bootstrap_needs_no_env_file():
     # compose refuses to run before .env exists, so the secrets are made with plain docker.
     header = COMPOSE_FILE.read_text().split("x-consigne-environment")[0]
     assert "docker run --rm consigne:local consigne secrets > .env" in header
-    assert "docker compose run" not in header
+    assert "docker compose run --rm --no-deps consigne-1 consigne secrets" not in header  # the circular one
+
+
+def test_tls_is_the_only_door_and_the_application_counts_both_proxies(compose):
+    services = compose["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"tls"}  # nginx and the instances are reachable only from inside
+    tls = services["tls"]
+    assert "./ops/serving/Caddyfile:/etc/caddy/Caddyfile:ro" in tls["volumes"]
+    assert tls["environment"]["CONSIGNE_UPSTREAM"] == f"proxy:{services['proxy']['environment']['CONSIGNE_PROXY_LISTEN']}"
+    caddyfile = (ROOT / "ops" / "serving" / "Caddyfile").read_text()
+    assert "{$CONSIGNE_BASE_URL}" in caddyfile and "{$CONSIGNE_UPSTREAM" in caddyfile
+    # Caddy, then nginx, each add one X-Forwarded-For hop.
+    assert services["migrate"]["environment"]["CONSIGNE_TRUSTED_PROXIES"] == "2"
+
+
+def test_the_scheduler_runs_the_periodic_jobs_with_the_same_environment(compose):
+    scheduler = compose["services"]["scheduler"]
+    assert scheduler["command"] == ["consigne", "scheduler"]
+    assert scheduler["environment"] == compose["services"]["migrate"]["environment"]
+    assert scheduler["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_environment_names_are_those_the_settings_read():
+    # Every CONSIGNE_ variable compose sets is one vault/settings.py (or the proxies' templates) reads.
+    from vault import settings as settings_module
+
+    read = set(re.findall(r"CONSIGNE_[A-Z_]+", Path(settings_module.__file__).read_text()))
+    read |= set(re.findall(r"CONSIGNE_[A-Z_]+", (ROOT / "ops" / "serving" / "Caddyfile").read_text()))
+    read |= set(re.findall(r"CONSIGNE_PROXY_[A-Z_]+", Path(NGINX_TEMPLATE).read_text()))
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    for name, service in compose["services"].items():
+        environment = service.get("environment") or {}
+        for variable in environment:
+            if variable.startswith("CONSIGNE_"):
+                assert variable in read, (name, variable)
