@@ -68,7 +68,7 @@ def forgotten_password(call: Call):
                            errors=by_field(problems), passphrase=account_service.suggest_passphrase())
         return Response(html, status=status, mimetype="text/html")
 
-    call.on_error = lambda error: again(_reset_problems(error), status=_status(error))
+    call.on_error = lambda error: again(_reset_problems(error))  # the status follows the error (web/pipeline.py)
     if request.method == "GET":
         return again([], status=200)
     if not form.validate_on_submit():
@@ -151,12 +151,6 @@ def _reset_problems(error: VaultError) -> list[Problem]:
     if isinstance(error, RecoveryFailed):
         return [Problem("recovery_code", translate(WRONG_USERNAME_OR_CODE))]
     return problems_for(error, field_ids={"password": "new_password"})
-
-
-def _status(error: VaultError) -> int:
-    if isinstance(error, (TooManyAttempts, SignInBusy)):
-        return 429
-    return 401 if isinstance(error, RecoveryFailed) else 422
 
 
 def _missing(form: ForgottenPasswordForm) -> list[Problem]:
