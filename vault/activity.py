@@ -80,6 +80,12 @@ WORDINGS = {
     "password.changed": Wording("lock-keyhole",
                                 N_("You changed your password. Every other session was ended."),
                                 N_("%(actor)s changed your password.")),
+    # A reset without the old password (a recovery code, or help in person): said so that a person whose
+    # sheet was stolen learns it; every session ended and two-step sign-in was turned off with it.
+    "password.reset": Wording("key-round",
+                              N_("You set a new password without the old one. Every session was ended and "
+                                 "two-step sign-in was turned off."),
+                              N_("%(actor)s set a new password for your locker.")),
     "session.ended": Wording("log-out", N_("You signed out."), N_("%(actor)s signed out.")),
     "sessions.ended_all": Wording("log-out", N_("You signed out everywhere."),
                                   N_("%(actor)s signed you out everywhere.")),

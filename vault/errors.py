@@ -317,6 +317,17 @@ class RequestAlreadyAnswered(VaultError):
     message = N_("This request was already answered.")
 
 
+class RecoveryFailed(VaultError):
+    """A forgotten password's reset refused: unknown username, or a code wrong or already used. One
+    error for all, so the answer never tells whether the username exists (vault.recovery)."""
+
+    keeps_changes = True  # the failed try is shown in the owner's activity
+    code = "recovery_failed"
+    category = "unauthenticated"
+    message = N_("This username and this recovery code do not go together, or the code was already used. "
+                 "Nothing was changed.")
+
+
 # --- what you asked for ----------------------------------------------------------------------------
 class NotFound(VaultError):
     """Also the answer for someone else's document: existence is not revealed."""

@@ -35,6 +35,7 @@ ACTIONS = {
     "otp.enabled": N_("Two-step sign-in turned on"),
     "otp.disabled": N_("Two-step sign-in turned off"),
     "password.changed": N_("Password changed"),
+    "password.reset": N_("Password reset without the old one"),
     "session.ended": N_("Signed out"),
     "sessions.ended_all": N_("Signed out everywhere"),
     "document.uploaded": N_("Paper added"),

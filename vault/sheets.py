@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import itertools
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
@@ -31,8 +32,10 @@ CORE_FONTS = {"sans": "helvetica", "mono": "courier"}
 LANGUAGES = ("fr", "en", "ar")
 RIGHT_TO_LEFT = frozenset({"ar"})
 # Plain words in short sentences, translated through the catalogues like every page (English source).
-# The sheet says only what is true today: a lost phone is replaced by a code at sign-in; for a
-# forgotten password it sends the person to « I lost my access », whose page always says what works.
+# The sheet says only what is true, and a test holds it to that (tests/vault/test_sheets.py): each code
+# signs in without the phone or resets a forgotten password, once; the buttons it draws are the labels of
+# real links on the site (« J'ai perdu mon accès » on the sign-in page, « Choisir un nouveau mot de
+# passe » on that page), in the sheet's language.
 SHEET_TEXTS = {
     "title": N_("Consigne — my recovery sheet"),
     "issued": N_("Sheet printed on %(date)s (day/month/year)"),
@@ -40,21 +43,29 @@ SHEET_TEXTS = {
     "address_label": N_("The address to sign in:"),
     "scan_hint": N_("Or scan the square with a phone."),
     "codes_title": N_("My recovery codes"),
-    "codes_hint": N_("Each code works only once. Cross out the box of a used code."),
+    "codes_hint": N_("Each code works only once: to sign in without your phone, or to choose a new password "
+                     "if you forgot it. Cross out the box of a used code."),
     "phone_title": N_("Lost your phone?"),
     "phone_body": N_("Sign in with your password. When the code from your phone is asked, type one of these "
                      "codes instead."),
-    "forgot_title": N_("Forgot your password? Lost this sheet?"),
-    "forgot_body": N_("On the site, choose this button: it says what to do. Or ask at the reception desk or "
-                      "your social worker."),
+    "forgot_title": N_("Forgot your password?"),
+    "forgot_body": N_("On the site, choose these two buttons, then type your username and one of these codes."),
     "safe_title": N_("Keep this sheet safe"),
     "safe_body": N_("Keep this sheet safe, like a bank card. Do not take a photo of it with a shared phone."),
     "password_note": N_("Your password is NOT on this sheet. Do not write it here."),
+    "helped_by": N_("Who helped me: %(organisation)s"),
+    "helped_phone": N_("Their phone number:"),
     "or": N_("or"),
 }
 # The site's buttons the sheet draws: in the sheet's language, and in French too (the site opens in French).
 SIGN_IN_BUTTON = N_("Sign in")
 LOST_BUTTON = N_("I lost my access")
+NEW_PASSWORD_BUTTON = N_("Choose a new password")
+# An organisation's name may have 200 characters; the sheet prints at most this many (then « … »), so
+# that one line or two hold it whatever the rest of the page.
+MAX_ORGANISATION_LENGTH = 60
+SHORT_ORGANISATION_LENGTH = 30
+PHONE_LINE = "_" * 18  # where the person writes the organisation's phone number by hand
 
 MAX_CODES = 10  # two columns of five: what fits on the page at a readable size
 MAX_CODE_LENGTH = 24  # the longest code that fits a column at 12 pt: XXXXX-XXXXX-XXXXX-XXXXX
@@ -73,7 +84,7 @@ USERNAME_PT, CODE_PT, URL_PT, MIN_FITTED_PT = 24, 19, 14, 12
 # DejaVu's Arabic letters look smaller than its Latin ones at the same point size.
 ARABIC_SCALE = 1.1
 # Spacing is tightened step by step (never the type) until everything fits on the one page.
-DENSITIES = (1.0, 0.9, 0.8)
+DENSITIES = (1.0, 0.9, 0.8, 0.7, 0.6)
 NEUTRAL_PRODUCER = "Consigne"
 
 
@@ -85,12 +96,14 @@ def available_sheet_languages() -> tuple[str, ...]:
 
 
 def render_recovery_sheet(*, username: str, sign_in_url: str, recovery_codes: Sequence[str],
-                          issued_on: date, language: str = "fr", translator: Translator | None = None) -> bytes:
+                          issued_on: date, language: str = "fr", translator: Translator | None = None,
+                          helped_by: str | None = None) -> bytes:
     """Return a one-page A4 PDF of the person's recovery sheet, built in memory only.
 
     ``language`` is "fr", "en" or "ar"; Arabic falls back to French on a machine that cannot shape
     Arabic (see ``available_sheet_languages``). The password is never on the sheet. ``translator``
-    is the application's (the catalogues are loaded once when none is given).
+    is the application's (the catalogues are loaded once when none is given). ``helped_by``: the name of
+    the organisation that helped (assisted enrolment), printed with a line to write its phone number.
     """
     codes = _checked_codes(recovery_codes)
     if not username or len(username) > MAX_USERNAME_LENGTH or not username.isprintable():
@@ -99,15 +112,25 @@ def render_recovery_sheet(*, username: str, sign_in_url: str, recovery_codes: Se
         raise InvalidInput(field="sign_in_url")
     if language not in LANGUAGES:
         raise InvalidInput(field="language")
+    if helped_by is not None:
+        helped_by = " ".join(helped_by.split())
+        if not helped_by or not helped_by.isprintable():
+            raise InvalidInput(field="helped_by")
+        helped_by = _shortened(helped_by, MAX_ORGANISATION_LENGTH)
     if language not in available_sheet_languages():
         language = "fr"
     texts = sheet_texts(translator or _catalogues(), language)
-    for density in DENSITIES:
+    # With the longest address and username, a long organisation name is shortened further, and as a last
+    # resort left out (the page then holds everything else): the codes and instructions always come first.
+    helpers = [helped_by, _shortened(helped_by, SHORT_ORGANISATION_LENGTH), None] if helped_by else [None]
+    for helper, density in itertools.product(helpers, DENSITIES):
         sheet = _Sheet(language, density, texts)
         sheet.draw_header(issued_on)
         sheet.draw_identity(username, sign_in_url)
         sheet.draw_codes(codes)
         sheet.draw_instructions()
+        if helper:
+            sheet.draw_helped_by(helper)
         if sheet.fits_on_page():
             return sheet.to_bytes(issued_on)
     # Inputs are bounded and long values shrink to fit, so only over-long texts in the JSON get here:
@@ -118,7 +141,8 @@ def render_recovery_sheet(*, username: str, sign_in_url: str, recovery_codes: Se
 def sheet_texts(translator: Translator, language: str) -> dict:
     """The sheet's sentences in ``language``, and the labels of the buttons it draws."""
     texts = {key: translator.translate(language, message) for key, message in SHEET_TEXTS.items()}
-    for key, message in (("sign_in_buttons", SIGN_IN_BUTTON), ("lost_buttons", LOST_BUTTON)):
+    for key, message in (("sign_in_buttons", SIGN_IN_BUTTON), ("lost_buttons", LOST_BUTTON),
+                         ("new_password_buttons", NEW_PASSWORD_BUTTON)):
         labels = [translator.translate(language, message)]
         french = translator.translate("fr", message)
         texts[key] = labels if french in labels else [*labels, french]
@@ -128,6 +152,10 @@ def sheet_texts(translator: Translator, language: str) -> dict:
 @functools.lru_cache(maxsize=1)
 def _catalogues() -> Translator:
     return Translator.load()
+
+
+def _shortened(text: str, length: int) -> str:
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
 
 
 def _checked_codes(recovery_codes: Sequence[str]) -> list[str]:
@@ -304,11 +332,22 @@ class _Sheet:
     def draw_instructions(self) -> None:
         texts = self.texts
         self._section(_draw_lost_phone, texts["phone_title"], texts["phone_body"], buttons=texts["sign_in_buttons"])
-        self._section(_draw_person_asking, texts["forgot_title"], texts["forgot_body"], buttons=texts["lost_buttons"])
+        self._section(_draw_person_asking, texts["forgot_title"], texts["forgot_body"], buttons=texts["lost_buttons"],
+                      then=texts["new_password_buttons"])
         self._section(_draw_padlock, texts["safe_title"], texts["safe_body"], texts["password_note"], gap_after=0)
 
+    def draw_helped_by(self, organisation: str) -> None:
+        """Who helped, and a line to write their phone number by hand (Consigne keeps no phone numbers)."""
+        self._gap(3)
+        self.pdf.set_line_width(0.5)
+        self.pdf.line(MARGIN, self.y, PAGE_WIDTH - MARGIN, self.y)
+        self._gap(2)
+        helped = self.texts["helped_by"] % {"organisation": organisation}
+        self._paragraph(MARGIN, CONTENT_WIDTH, f"{helped}   {self.texts['helped_phone']} {PHONE_LINE}", BODY_PT, "B")
+
     def _section(self, pictogram: Callable[[FPDF, float, float, float], None], title: str, body: str,
-                 emphasis: str | None = None, buttons: Sequence[str] = (), gap_after: float = 6) -> None:
+                 emphasis: str | None = None, buttons: Sequence[str] = (), then: Sequence[str] = (),
+                 gap_after: float = 6) -> None:
         top = self.y
         pictogram(self.pdf, self._x(MARGIN, PICTOGRAM), top + 1, PICTOGRAM)
         text_x, text_width = MARGIN + TEXT_INDENT, CONTENT_WIDTH - TEXT_INDENT
@@ -321,12 +360,41 @@ class _Sheet:
         if buttons:
             self._gap(2)
             self._draw_buttons(text_x, buttons)
+        if then:  # the next button to choose, on the page the first one opens: beside it when it fits
+            end = self._buttons_width(buttons)
+            if end + self._buttons_width(then) + 9 <= CONTENT_WIDTH - TEXT_INDENT:
+                self.y -= 9.0
+                self._draw_buttons(text_x + end, then, arrow=True)
+            else:
+                self._gap(1.5)
+                self._draw_buttons(text_x, then, arrow=True)
         self.y = max(self.y, top + PICTOGRAM + 1)
         self._gap(gap_after)
 
-    def _draw_buttons(self, x: float, labels: Sequence[str]) -> None:
-        """Draw the site's button as it looks on screen, for people who match shapes more than words."""
+    def _buttons_width(self, labels: Sequence[str]) -> float:
+        width = 0.0
+        for index, label in enumerate(labels):
+            if index:
+                self._font("sans", "", BODY_PT * self.scale, self.texts["or"])
+                width += self.pdf.get_string_width(self.texts["or"]) + 6
+            self._font("sans", "B", BODY_PT * self.scale, label)
+            width += self.pdf.get_string_width(self._printable(label)) + 10
+        return width
+
+    def _draw_buttons(self, x: float, labels: Sequence[str], arrow: bool = False) -> None:
+        """Draw the site's button as it looks on screen, for people who match shapes more than words.
+
+        ``arrow``: these come after the row above (a drawn arrow, so it reads without words)."""
         height = 9.0
+        if arrow:
+            self.pdf.set_line_width(0.6)
+            middle = self.y + height / 2
+            start, end = self._x(x, 0), self._x(x + 6, 0)
+            self.pdf.line(start, middle, end, middle)
+            tip = -2 if self.rtl else 2
+            self.pdf.line(end, middle, end - tip, middle - 2)
+            self.pdf.line(end, middle, end - tip, middle + 2)
+            x += 9
         for index, label in enumerate(labels):
             if index:
                 separator = self.texts["or"]

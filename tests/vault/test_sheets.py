@@ -25,22 +25,26 @@ URL = "https://consigne.example.org"
 CODES = [f"K7QM-{index}F3X-P9T{chr(65 + index)}" for index in range(10)]
 ISSUED = date(2026, 11, 23)
 # The sentences of the brief, written here again so that the test does not read them from the code.
-# Only what is true today: a code replaces the phone's code at sign-in; for a forgotten password the
-# sheet sends the person to « J'ai perdu mon accès », whose page says what works (and whom to ask).
+# What each code does (a sign-in without the phone, or a new password when it is forgotten, once each)
+# and the path to a new password: « J'ai perdu mon accès », then « Choisir un nouveau mot de passe ».
 FRENCH_INSTRUCTIONS = [
     "Consigne — ma feuille de secours",
+    ("Chaque code ne sert qu'une fois : pour vous connecter sans votre téléphone, ou pour choisir un nouveau "
+     "mot de passe si vous l'avez oublié."),
     ("Connectez-vous avec votre mot de passe. Quand le code du téléphone est demandé, tapez plutôt un de "
      "ces codes."),
-    "Mot de passe oublié ? Feuille perdue ?",
+    "Mot de passe oublié ?",
     "J'ai perdu mon accès",
+    "Choisir un nouveau mot de passe",
     "Se connecter",
     ("Gardez cette feuille à l'abri, comme une carte bancaire. Ne la photographiez pas dans un téléphone "
      "partagé."),
     "Votre mot de passe n'est PAS sur cette feuille.",
     "23/11/2026",
 ]
-# Promises the sheet made before, which no page keeps yet: resetting a password with a code alone.
-UNTRUE_TODAY = ["tapez votre nom d'utilisateur et un code", "oublié votre mot de passe ? Allez"]
+# Promises the sheet made before and no page keeps: a forgotten password is not handled « by going » anywhere
+# but through the two buttons, and the sheet never asks for the password itself.
+UNTRUE_TODAY = ["oublié votre mot de passe ? Allez", "écrivez votre mot de passe"]
 A4_POINTS = (595.28, 841.89)
 
 
@@ -203,3 +207,37 @@ def test_every_language_has_every_text_in_the_catalogues():
     english = sheets.sheet_texts(translator, "en")
     assert english["lost_buttons"] == ["I lost my access", "J'ai perdu mon accès"]
     assert sheets.sheet_texts(translator, "fr")["lost_buttons"] == ["J'ai perdu mon accès"]
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "ar"])
+def test_who_helped_is_printed_with_a_line_for_the_phone_and_still_one_page(language):
+    pdf_bytes = render(language, helped_by="  Accueil de jour\nSaint-Martin ")
+    text = text_of(pdf_bytes)
+    assert "Accueil de jour Saint-Martin" in text
+    assert sheets.PHONE_LINE in text
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        assert len(pdf.pages) == 1
+    # The longest values with a 200-character name: shortened, never a second page, never cut off.
+    longest = render(language, username="w" * 32, sign_in_url="https://" + "w" * 188 + ".org",
+                     recovery_codes=["WWWWW-WWWWW-WWWWW-WWWWW"] * 10, helped_by="W" * 200)
+    with pikepdf.open(io.BytesIO(longest)) as pdf:
+        assert len(pdf.pages) == 1
+    assert text_of(longest).count("WWWWW-WWWWW-WWWWW-WWWWW") == 10
+
+
+@pytest.mark.parametrize("helped_by", ["", "   ", "Accueil\x00"])
+def test_a_blank_or_unprintable_helper_is_refused(helped_by):
+    with pytest.raises(InvalidInput):
+        render(helped_by=helped_by)
+
+
+def test_the_sheet_says_what_each_code_does_and_names_the_forgotten_password_path():
+    translator = Translator.load()
+    for language in ("en", "fr"):
+        texts = sheets.sheet_texts(translator, language)
+        text = text_of(render(language))
+        for key in ("codes_hint", "forgot_title", "forgot_body"):
+            assert " ".join(texts[key].split()) in text.replace("\u00a0", " "), (language, key)
+    english = text_of(render("en"))
+    assert "to sign in without your phone, or to choose a new password" in english
+    assert "Choose a new password" in english and "I lost my access" in english

@@ -89,7 +89,8 @@ def delete_all_sessions(call: Call) -> None:
 def me(call: Call) -> Me:
     account = call.current.account
     return Me(id=account.id, username=account.username, kind=account.kind, otp_enabled=account.otp_enabled,
-              recovery_codes_left=account_service.recovery_codes_left(call.session, account))
+              recovery_codes_left=account_service.recovery_codes_left(call.session, account),
+              recovery_notice_at=account.recovery_notice_at)
 
 
 @endpoint("POST", "/me/otp", summary="Start two-step sign-in (with the current password): a secret and its QR "

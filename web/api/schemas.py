@@ -90,6 +90,9 @@ class Me(Strict):
     kind: Literal["person", "staff"]
     otp_enabled: bool
     recovery_codes_left: int
+    recovery_notice_at: datetime | None = Field(
+        default=None, description="When the password was last reset without the old one (a recovery code, or "
+                                  "help in person), until the person says it was them; null otherwise")
 
 
 class OtpSetupOut(Strict):

@@ -27,6 +27,7 @@ from vault.policies import may_keep_papers
 from web.pages.forms import ConfirmForm, PaperDetailsForm
 from web.pages.problems import Problem, by_field, choose_files_again, form_problems, problems_for
 from web.pages.registry import page
+from web.pages.recovery import recovery_notice_context
 from web.pages.rendering import confirm, render_page
 from web.uploads import held_bytes
 from web.pipeline import Call
@@ -97,7 +98,8 @@ def home(call: Call):
     # Requests for papers are answered at the next sign-in: the home page says they are waiting.
     waiting = count_waiting(call.session, actor=call.current.actor)
     return render_page("papers/home.html", papers=papers, next_cursor=page.next_cursor,
-                       first_page=not request.args.get("cursor"), waiting_requests=waiting)
+                       first_page=not request.args.get("cursor"), waiting_requests=waiting,
+                       recovery_notice=recovery_notice_context(call))
 
 
 # --- add a paper -------------------------------------------------------------------------------------------

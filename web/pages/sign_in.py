@@ -28,6 +28,7 @@ from web.pages.cookies import (
 from web.pages.forms import SecondStepForm, SignInForm
 from web.pages.problems import Problem, by_field, sign_in_problems, translate
 from web.pages.registry import page
+from web.pages.recovery import after_sign_in
 from web.pages.rendering import confirm, render_page, safe_next
 from web.pipeline import Call
 
@@ -110,7 +111,8 @@ def _signed_in(call: Call, result: SignIn, target: str) -> Response:
         # That code is spent: say so, with what is left, so that a new sheet is printed in time.
         singular, plural = CODES_LEFT
         confirm(singular, plural=plural, num=result.recovery_codes_left)
-    response = redirect(target, code=303)
+    # A code stood in for a lost phone's: the next page offers a new phone, or two-step sign-in off.
+    response = redirect(after_sign_in(result, target), code=303)
     remember_sign_in(response, call.services.settings, result)
     return response
 

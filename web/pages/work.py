@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length
 
 from vault import accounts as account_service
 from vault import follows as follow_service
-from vault.errors import InvalidInput, NotAllowed, OrganisationRequired
+from vault.errors import InvalidInput, NotAllowed, OrganisationRequired, VaultError
 from vault.i18n import N_
 from vault.models import Account, Event
 from vault.policies import may_enrol_for, require
@@ -123,9 +123,18 @@ def work_enrol_sheet(call: Call):
         raise InvalidInput(field="recovery_codes")
     pdf = render_recovery_sheet(username=person.username, sign_in_url=call.services.settings.base_url,
                                 recovery_codes=codes, issued_on=call.now.date(), language=call.language,
-                                translator=call.services.translator)
+                                translator=call.services.translator, helped_by=_helping_organisation(call))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{SHEET_FILE_NAME}"'})
+
+
+def _helping_organisation(call: Call) -> str | None:
+    """The name of the organisation the worker acts for, printed on the sheet as « who helped »; None when
+    the worker belongs to several and the page did not say which (the sheet is printed all the same)."""
+    try:
+        return organisation_for_page(call).name
+    except VaultError:
+        return None
 
 
 def _enrolled_by(call: Call, person: Account) -> bool:
