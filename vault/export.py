@@ -72,7 +72,9 @@ class ExportEntry:
     data: bytes | None = None
     blob_name: str | None = None
     decrypt: bool = False
-    size: int = 0  # the entry's size when known (a blob), so zipfile chooses ZIP64 only when needed
+    # At least the entry's size (a blob's), so that zipfile writes ZIP64 records only when needed (it
+    # reads this as a bound; the real size goes in the data descriptor).
+    size_bound: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class Export:
                     archive.writestr(info, entry.data)
                     yield sink.drain()
                     continue
-                info.file_size = entry.size
+                info.file_size = entry.size_bound
                 with self._open(store, entry) as reader, archive.open(info, "w") as member:
                     while chunk := reader.read(READ_SIZE):
                         member.write(chunk)
@@ -142,7 +144,7 @@ def prepare_export(uow: UnitOfWork, *, current: CurrentAccount, keys: KeyConfig,
         names = paper_names(documents, identity)
         entries = [ExportEntry("README.txt", data=readme_text(words, "zip").encode())]
         entries += [ExportEntry(f"papers/{names[document.id]}", blob_name=document.blob_name, decrypt=True,
-                                size=document.size) for document in documents]
+                                size_bound=document.size) for document in documents]
         for paper in metadata["papers"]:
             paper["file"] = f"papers/{names[paper['id']]}"
         entries.append(ExportEntry("consigne.json", data=_json(metadata)))
@@ -151,7 +153,8 @@ def prepare_export(uow: UnitOfWork, *, current: CurrentAccount, keys: KeyConfig,
                    ExportEntry("identity.age", data=_sealed_identity(keys, identity, passphrase, now))]
         for number, document in enumerate(documents, start=1):
             name = f"papers/{number:03d}-{document.kind}.{EXTENSIONS.get(document.content_type, 'bin')}.age"
-            entries.append(ExportEntry(name, blob_name=document.blob_name, size=document.stored_size))
+            entries.append(ExportEntry(name, blob_name=document.blob_name,
+                                       size_bound=document.stored_size))  # the paper and its thumbnail
             metadata["papers"][number - 1]["file"] = name
         entries.append(ExportEntry("consigne.json.age", data=age.encrypt_bytes(
             _json(metadata), [age.X25519Recipient.from_string(account.public_key)])))

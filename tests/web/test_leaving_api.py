@@ -93,3 +93,23 @@ def test_closing_needs_the_body_and_a_person(client, world):
     staff = client.delete("/api/v1/me", json={"password": world.people["grantee"].password},
                           headers=world.headers("grantee"))
     assert staff.status_code == 403
+
+
+def test_export_writes_nothing_to_disk(client, world, tmp_path, monkeypatch):
+    """No temporary file (Python's tempfile folder stays empty) and no slice of the paper in the data folder."""
+    import tempfile
+    from pathlib import Path
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    served = client.get(f"/api/v1/documents/{world.card.id}/content", headers=world.headers("owner")).data
+    response = export(client, world)
+    assert response.status_code == 200 and served in response.data
+    assert list(spool.iterdir()) == []
+    data_dir = Path(world.services.settings.data_dir)
+    slices = [served[start:start + 24] for start in range(0, len(served) - 24, max(1, len(served) // 8))]
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert not any(piece in content for piece in slices), path
