@@ -135,6 +135,10 @@ def prepare_export(uow: UnitOfWork, *, current: CurrentAccount, keys: KeyConfig,
     elif passphrase is not None:
         raise InvalidInput(field="passphrase")  # never kept, never used: refuse rather than ignore it
     session = uow.session
+    # The identity is sealed under the passphrase (scrypt, about a second) before anything else, as a new
+    # password is sealed before the current one is asked (vault.accounts.change_password): nothing of
+    # this request's transaction is written yet, so no database lock is held meanwhile.
+    sealed_identity = _sealed_identity(keys, current.identity, passphrase, now) if export_format == "age" else None
     reauthenticate(session, keys=keys, attempt=attempt, current=current, password=password, now=now)
     documents = list(session.scalars(select(Document).where(Document.owner_id == account.id)
                                      .order_by(Document.created_at, Document.id)))
@@ -150,7 +154,7 @@ def prepare_export(uow: UnitOfWork, *, current: CurrentAccount, keys: KeyConfig,
         entries.append(ExportEntry("consigne.json", data=_json(metadata)))
     else:
         entries = [ExportEntry("README.txt", data=readme_text(words, "age").encode()),
-                   ExportEntry("identity.age", data=_sealed_identity(keys, identity, passphrase, now))]
+                   ExportEntry("identity.age", data=sealed_identity)]
         for number, document in enumerate(documents, start=1):
             name = f"papers/{number:03d}-{document.kind}.{EXTENSIONS.get(document.content_type, 'bin')}.age"
             entries.append(ExportEntry(name, blob_name=document.blob_name,
