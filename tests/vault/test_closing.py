@@ -25,6 +25,7 @@ from tests.vault.test_shares_service import CAF, grant, open_as, register
 from vault import access_requests, shares
 from vault.closing import close_vault, list_closed_shares, purge_closed_shares
 from vault.db import UnitOfWork
+from vault.events import verify_chain
 from vault.errors import (
     AuthenticationFailed,
     DocumentNotFound,
@@ -127,6 +128,7 @@ def test_closing_leaves_no_row_and_no_blob_of_the_person(services, world):
         assert all("Ma carte" not in str(event.details) for event in events)
         [closed] = session.scalars(select(Event).where(Event.action == "account.deleted"))
         assert closed.details == {} and closed.subject_id == person.id
+        assert verify_chain(session, person.id)  # the person's chain stays whole (consigne audit verify)
         # The worker keeps the news, and nothing about the person.
         closed_shares = list_closed_shares(session, grantee_id=worker.id)
         assert {row.share_id for row in closed_shares} == {world["share"].id, world["ended"].id}
