@@ -112,15 +112,19 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
         return 0
     if arguments.command == "purge":
         from vault.db import make_engine, make_session_factory, require_current_schema
+        from vault.closing import purge_closed_shares
         from vault.shares import purge_expired_shares
 
         engine = make_engine(settings.database_url)
         with _clear_database_errors(settings.database_url):
             require_current_schema(engine)
             with make_session_factory(engine)() as session:
-                ended = purge_expired_shares(session, now=datetime.now(timezone.utc))
+                now = datetime.now(timezone.utc)
+                ended = purge_expired_shares(session, now=now)
+                # A closed vault's shares, remembered only to tell their worker, past their own end.
+                forgotten = purge_closed_shares(session, now=now)
                 session.commit()
-        print(json.dumps({"shares_ended": ended}))
+        print(json.dumps({"shares_ended": ended, "closed_shares_forgotten": forgotten}))
         return 0
     if arguments.command == "sweep-orphans":
         from ops.orphans import sweep_orphans

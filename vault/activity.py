@@ -106,6 +106,10 @@ WORDINGS = {
     "document.deleted": Wording("trash-2", N_("You deleted a paper."), N_("%(actor)s deleted one of your papers."),
                                 N_("You deleted a paper: %(kind)s."),
                                 N_("%(actor)s deleted your paper: %(kind)s.")),
+    "export.made": Wording("download", N_("You took out a copy of everything in your locker."),
+                           N_("%(actor)s took out a copy of everything in your locker.")),
+    "account.deleted": Wording("trash-2", N_("You closed your locker."), N_("%(actor)s closed your locker."),
+                               nobody=N_("Your locker was closed.")),
 }
 FAILED_SIGN_IN_PICTOGRAM = "shield-alert"
 SOMEONE = N_("Someone")

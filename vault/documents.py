@@ -34,6 +34,7 @@ from vault.errors import (
     StorageFailed,
     UnknownDocumentKind,
     UnsupportedFile,
+    VaultClosed,
 )
 from vault.events import record_event
 from vault.keys import KeyConfig
@@ -132,6 +133,8 @@ def store_new_document(uow: UnitOfWork, *, owner: Account, files: list[UploadedF
     blob_name = uow.created_blobs[-1]
     thumbnail_size = _put_encrypted(uow, normalised.thumbnail, recipient)
     lock_row(session, Account, Account.id == owner.id)
+    if session.scalar(select(Account.id).where(Account.id == owner.id)) is None:
+        raise VaultClosed()  # closed while this paper was being cleaned (vault.closing): its blobs go back
     used = stored_bytes(session, owner.id)
     if used + blob_size + thumbnail_size > limits.quota_bytes:
         raise QuotaExceeded(used=used, quota=limits.quota_bytes)

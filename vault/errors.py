@@ -387,6 +387,15 @@ class PersonNotFound(NotFound):
     message = N_("No person with this username follows your organisation.")
 
 
+class VaultClosed(VaultError):
+    """The person closed (deleted) this vault: a worker who held one of its shares is told so, once the
+    share's papers and keys are gone (vault.closing); a second closing at the same time gets it too."""
+
+    code = "vault_closed"
+    category = "gone"
+    message = N_("The person closed their locker: their papers no longer exist, here or anywhere in Consigne.")
+
+
 class DuplicateNotFound(NotFound):
     """A reference nobody issued, or a copy that is not yours to see: the same answer for both."""
 

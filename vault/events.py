@@ -58,6 +58,8 @@ ACTIONS = {
     "duplicate.deletion_requested": N_("You asked for a copy to be deleted"),
     "duplicate.deletion_answered": N_("An answer about deleting a copy"),
     "document.deposited": N_("Paper added by a worker"),
+    "export.made": N_("Everything taken out"),
+    "account.deleted": N_("Locker closed"),
 }
 
 

@@ -109,6 +109,11 @@ def may_keep_papers(actor: Actor) -> bool:
     return actor.is_person
 
 
+def may_close_vault(actor: Actor) -> bool:
+    """Only a person closes their own vault (vault.closing); staff accounts are deactivated by an admin."""
+    return actor.is_person
+
+
 def owns(actor: Actor, owner_id: str | None) -> bool:
     return actor.is_person and owner_id is not None and actor.account_id == owner_id
 

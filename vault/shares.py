@@ -32,7 +32,9 @@ from vault.errors import (
     NotAllowed,
     ShareEndNotValid,
     ShareNotFound,
+    VaultClosed,
 )
+from vault.closing import closed_share_for
 from vault.events import record_event
 from vault.models import Account, Document, Organisation, Share, SharedDocument
 from vault.policies import (
@@ -248,6 +250,8 @@ def open_shared_document(uow: UnitOfWork, *, actor: Actor, identity: age.X25519I
     """
     session = uow.session
     share = session.get(Share, share_id) if _looks_like_id(share_id) else None
+    if share is None:
+        _tell_if_closed(session, actor, share_id)
     require(share is not None and may_read_shared_document(actor, share, now), hidden_as=DocumentNotFound)
     row = session.get(SharedDocument, (share.id, document_id)) if _looks_like_id(document_id) else None
     # Read after the share: a share ended by a request that committed in between has no key left.
@@ -297,8 +301,17 @@ def view_share(session: Session, share: Share, *, now: datetime, identity: age.X
 # --- internals -------------------------------------------------------------------------------------
 def _visible_share(session: Session, actor: Actor, share_id: str) -> Share:
     share = session.get(Share, share_id) if _looks_like_id(share_id) else None
+    if share is None:
+        _tell_if_closed(session, actor, share_id)
     require(share is not None and may_see_share(actor, share), hidden_as=ShareNotFound)
     return share
+
+
+def _tell_if_closed(session: Session, actor: Actor, share_id: str) -> None:
+    """VaultClosed for the worker of a share whose person closed their vault (vault.closing); nobody else
+    learns that the share existed."""
+    if actor.is_staff and closed_share_for(session, grantee_id=actor.account_id, share_id=share_id) is not None:
+        raise VaultClosed()
 
 
 def _end(session: Session, share: Share, *, reason: str, actor_id: str | None, now: datetime) -> bool:

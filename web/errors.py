@@ -24,6 +24,7 @@ STATUS_BY_CATEGORY = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "gone": 410,
     "too_large": 413,
     "unsupported_media": 415,
     "rate_limited": 429,

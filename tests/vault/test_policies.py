@@ -79,6 +79,7 @@ TABLE = {
     "create an organisation": (lambda a: policies.may_create_organisation(a), {"operator"}),
     "enrol for the organisation": (lambda a: policies.may_enrol_for(a, ORGANISATION),
                                    {"grantee", "colleague", "admin"}),
+    "close a vault": (policies.may_close_vault, {"owner", "another person"}),
     "start a follow": (lambda a: policies.may_start_follow(a, "person-1"), {"owner"}),
     "end a follow": (lambda a: policies.may_end_follow(a, FOLLOW), {"owner"}),
     "end an ended follow": (lambda a: policies.may_end_follow(a, ENDED_FOLLOW), set()),

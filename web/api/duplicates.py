@@ -122,7 +122,7 @@ def issue_shared(call: Call, share_id: str, document_id: str, *, inline: bool):
 @endpoint("GET", "/shares/{share_id}/documents/{document_id}/content",
           summary="A paper shared with me, as a marked and signed copy (PDF); the person sees it in their activity",
           tag="duplicates", query=ContentQuery, content=("application/pdf",), download=True,
-          errors=(403, 404, 422, 503))
+          errors=(403, 404, 410, 422, 503))
 def get_shared_document(call: Call, share_id: str, document_id: str) -> Response:
     disposition = call.query.disposition
     issued = issue_shared(call, share_id, document_id, inline=disposition == "inline")

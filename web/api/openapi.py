@@ -34,6 +34,7 @@ PROBLEM_STATUSES = {
     403: "Signed in, but this account may not do this",
     404: "Not found, or not yours (the answer is the same)",
     409: "Conflicts with what exists (a username already taken)",
+    410: "Gone for good: the person closed their locker (code vault_closed)",
     413: "Too large: the body, a file, the document, or the space left in the locker",
     415: "Not a media type this operation accepts (or a file that cannot be kept)",
     422: "Some fields are missing or not valid (``errors`` or ``field`` says which)",

@@ -152,21 +152,21 @@ def list_shares(call: Call) -> ShareList:
     return ShareList(items=[share_out(call, view) for view in views])
 
 
-@endpoint("GET", "/shares/{share_id}", summary="One share I gave or received", tag="shares", response=ShareOut,
-          errors=(404,))
+@endpoint("GET", "/shares/{share_id}", summary="One share I gave or received (410 vault_closed: the person closed "
+          "their locker)", tag="shares", response=ShareOut, errors=(404, 410))
 def get_share(call: Call, share_id: str) -> ShareOut:
     return share_out(call, share_service.get_share(call.session, actor=call.current.actor,
                                                    identity=call.current.identity, share_id=share_id, now=call.now))
 
 
 @endpoint("DELETE", "/shares/{share_id}", summary="End a share now (the person, or the worker giving it back)",
-          tag="shares", status=204, errors=(404,))
+          tag="shares", status=204, errors=(404, 410))
 def delete_share(call: Call, share_id: str) -> None:
     share_service.end_share(call.session, actor=call.current.actor, share_id=share_id, now=call.now)
 
 
 @endpoint("GET", "/shares/{share_id}/receipt", summary="The printable consent receipt (PDF, one A4 page)",
-          tag="shares", content=("application/pdf",), download=True, errors=(404, 422), query=ReceiptQuery)
+          tag="shares", content=("application/pdf",), download=True, errors=(404, 410, 422), query=ReceiptQuery)
 def share_receipt(call: Call, share_id: str) -> Response:
     _view, pdf = receipts.share_receipt(call.session, actor=call.current.actor, identity=call.current.identity,
                                         share_id=share_id, now=call.now,

@@ -13,10 +13,11 @@ from flask import Response, redirect, request, url_for
 from vault import access_requests as request_service
 from vault import share_choices
 from vault import shares as share_service
+from vault.closing import list_closed_shares
 from vault.errors import InvalidInput, VaultError
 from vault.i18n import N_
 from vault.kinds import KINDS, kind_for
-from vault.purposes import registered_purposes
+from vault.purposes import PurposeChoice, registered_purposes
 from web.pages.cookies import attempt_of
 from web.pages.forms import ConfirmForm
 from web.pages.problems import Problem, problems_for, reauthentication_problems, sign_in_problems, translate
@@ -124,7 +125,10 @@ def side_by_side(call: Call, request_id: str):
 def work_shared(call: Call):
     views = share_service.list_shares(call.session, actor=call.current.actor, identity=call.current.identity,
                                       now=call.now)
+    # Shares of lockers their people closed (vault.closing): the worker reads that the papers are gone.
+    closed = list_closed_shares(call.session, grantee_id=call.current.account.id)
     return render_page("work/shared.html", active=[view for view in views if view.active],
-                       ended=[view for view in views if not view.active],
+                       ended=[view for view in views if not view.active], closed=closed,
+                       closed_purpose=lambda row: PurposeChoice(row.purpose_code).label(call.gettext),
                        kind_label=lambda code: call.gettext(kind_for(code).label),
                        purpose_label=lambda view: view.purpose.label(call.gettext))
