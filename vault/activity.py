@@ -100,6 +100,10 @@ WORDINGS = {
     "document.deleted": Wording("trash-2", N_("You deleted a paper."), N_("%(actor)s deleted one of your papers."),
                                 N_("You deleted a paper: %(kind)s."),
                                 N_("%(actor)s deleted your paper: %(kind)s.")),
+    # Sent by ``consigne reminders`` through the operator's notifier (vault/reminders.py): nobody acted.
+    "reminders.sent": Wording("clock", N_("You were reminded that some of your papers expire soon or have expired."),
+                              N_("%(actor)s reminded you that some of your papers expire soon or have expired."),
+                              nobody=N_("You were reminded that some of your papers expire soon or have expired.")),
 }
 FAILED_SIGN_IN_PICTOGRAM = "shield-alert"
 SOMEONE = N_("Someone")

@@ -57,6 +57,7 @@ ACTIONS = {
     "duplicate.deletion_requested": N_("You asked for a copy to be deleted"),
     "duplicate.deletion_answered": N_("An answer about deleting a copy"),
     "document.deposited": N_("Paper added by a worker"),
+    "reminders.sent": N_("Reminder sent about papers expiring"),
 }
 
 
