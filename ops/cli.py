@@ -54,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     backup.add_argument("path")
     restore = commands.add_parser("restore", help="restore a backup into an empty instance (migrated, no data)")
     restore.add_argument("path")
+    reminders = commands.add_parser("reminders", help="list vaults with papers expiring within 90 or 30 days or "
+                                                      "expired; tell the notifier set in CONSIGNE_REMINDER_NOTIFIER")
+    reminders.add_argument("--dry-run", action="store_true", help="only list, even with a notifier set")
+    reminders.add_argument("--usernames", action="store_true", help="name each vault by its username too "
+                                                                  "(by default only its id: the output lands in logs)")
+    retention = commands.add_parser("retention", help="list vaults nobody signed in to for a long time, for review "
+                                                      "(deletes nothing)")
+    retention.add_argument("--unused-for", help="3y, 18m or 400d (default: CONSIGNE_RETENTION_UNUSED_FOR, or 3y)")
+    retention.add_argument("--usernames", action="store_true", help="name each vault by its username too")
     audit = commands.add_parser("audit", help="check the audit record")
     audit.add_argument("audit_command", choices=["verify"], help="verify: check every hash chain of events")
     arguments = parser.parse_args(argv)
@@ -148,6 +157,16 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
         return _backup(settings, arguments.path)
     if arguments.command == "restore":
         return _restore(settings, arguments.path)
+    if arguments.command == "reminders":
+        from ops.reminders import run_reminders
+
+        with _clear_database_errors(settings.database_url):
+            return run_reminders(settings, dry_run=arguments.dry_run, usernames=arguments.usernames)
+    if arguments.command == "retention":
+        from ops.reminders import run_retention
+
+        with _clear_database_errors(settings.database_url):
+            return run_retention(settings, unused_for=arguments.unused_for, usernames=arguments.usernames)
     parser.error("unknown command")
     return 2
 

@@ -110,6 +110,10 @@ WORDINGS = {
                            N_("%(actor)s took out a copy of everything in your locker.")),
     "account.deleted": Wording("trash-2", N_("You closed your locker."), N_("%(actor)s closed your locker."),
                                nobody=N_("Your locker was closed.")),
+    # Sent by ``consigne reminders`` through the operator's notifier (vault/reminders.py): nobody acted.
+    "reminders.sent": Wording("clock", N_("You were reminded that some of your papers expire soon or have expired."),
+                              N_("%(actor)s reminded you that some of your papers expire soon or have expired."),
+                              nobody=N_("You were reminded that some of your papers expire soon or have expired.")),
 }
 FAILED_SIGN_IN_PICTOGRAM = "shield-alert"
 SOMEONE = N_("Someone")

@@ -60,6 +60,7 @@ ACTIONS = {
     "document.deposited": N_("Paper added by a worker"),
     "export.made": N_("Everything taken out"),
     "account.deleted": N_("Locker closed"),
+    "reminders.sent": N_("Reminder sent about papers expiring"),
 }
 
 

@@ -8,7 +8,6 @@ who read little. The order is the one a person most likely looks for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from vault.i18n import N_
 
@@ -38,33 +37,11 @@ KINDS = (
 )
 KINDS_BY_CODE = {kind.code: kind for kind in KINDS}
 DOCUMENT_KINDS = tuple(kind.code for kind in KINDS)
-# A paper expiring within this many days gets a warning in words: renewing a residence permit must
-# start two to four months ahead, and the others take weeks.
-EXPIRY_WARNING_DAYS = 90
 
 
 def kind_for(code: str) -> Kind:
     """The kind with this code; an unknown code (none should be stored) reads as « Other paper »."""
     return KINDS_BY_CODE.get(code, KINDS_BY_CODE["autre"])
-
-
-@dataclass(frozen=True)
-class Expiry:
-    """Where a paper stands: "none" (no date), "valid", "soon" (within the warning) or "expired"."""
-
-    state: str
-    days_left: int | None = None
-
-
-def expiry_of(expires_on: date | None, *, today: date) -> Expiry:
-    if expires_on is None:
-        return Expiry("none")
-    days_left = (expires_on - today).days
-    if days_left < 0:
-        return Expiry("expired", days_left)
-    if days_left <= EXPIRY_WARNING_DAYS:
-        return Expiry("soon", days_left)
-    return Expiry("valid", days_left)
 
 
 def kind_label(words, kind: str | None) -> str | None:

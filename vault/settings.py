@@ -60,6 +60,14 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """``consigne reminders`` and ``consigne retention`` (vault/reminders.py, vault/retention.py)."""
+
+    notifier: str | None = None  # package.module:callable, told about expiring papers; None: only list
+    unused_for: str = "3y"  # a vault unused this long is listed for review (3y, 18m, 400d)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -76,6 +84,7 @@ class Settings:
     capacity: Capacity = Capacity()
     trusted_proxies: int = 0
     log_format: str = "text"  # "json" in production: one object per line, with the request id (web/logs.py)
+    reminders: Reminders = Reminders()
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -130,7 +139,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         trusted_proxies=_whole_number(env, "CONSIGNE_TRUSTED_PROXIES", 0, minimum=0),
         log_format=_log_format(env, production),
+        reminders=_reminders(env),
     )
+
+
+def _reminders(env: Mapping[str, str]) -> Reminders:
+    from vault.retention import Period
+
+    unused_for = env.get("CONSIGNE_RETENTION_UNUSED_FOR") or Reminders.unused_for
+    try:
+        Period.parse(unused_for)
+    except ValueError as error:
+        raise ConfigurationError(f"CONSIGNE_RETENTION_UNUSED_FOR: {error}") from None
+    notifier = (env.get("CONSIGNE_REMINDER_NOTIFIER") or "").strip() or None
+    if notifier is not None and notifier.count(":") != 1:
+        raise ConfigurationError("CONSIGNE_REMINDER_NOTIFIER is written package.module:callable")
+    return Reminders(notifier=notifier, unused_for=unused_for)
 
 
 SECRET_NAMES = ("CONSIGNE_PEPPERS", "CONSIGNE_APP_KEYS", "CONSIGNE_SIGNING_KEYS")

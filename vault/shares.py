@@ -15,7 +15,7 @@ Every refusal on a paper is the same "not found", whether the paper or the share
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -63,6 +63,8 @@ class SharedPaper:
     id: str
     kind: str
     title: str | None  # decrypted for the owner only; the grantee never gets the title
+    # The owner always; the grantee while the share is active (to warn them it must be renewed), then None.
+    expires_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -284,9 +286,11 @@ def view_share(session: Session, share: Share, *, now: datetime, identity: age.X
                            .where(SharedDocument.share_id == share.id)
                            .order_by(Document.kind, Document.created_at)).scalars().all()
     decrypt_titles = identity is not None and actor.is_person and actor.account_id == share.owner_id
-    papers = tuple(SharedPaper(id=document.id, kind=document.kind,
-                               title=_title(document, identity) if decrypt_titles else None) for document in rows)
     active = share_is_active(share, now)
+    show_expiry = active or (actor.is_person and actor.account_id == share.owner_id)
+    papers = tuple(SharedPaper(id=document.id, kind=document.kind,
+                               title=_title(document, identity) if decrypt_titles else None,
+                               expires_on=document.expires_on if show_expiry else None) for document in rows)
     left = int((share.expires_at - now).total_seconds()) if active else 0
     return ShareView(id=share.id, owner_id=share.owner_id, owner_name=owner.username if owner else "",
                      grantee_id=share.grantee_id, grantee_name=public_name(grantee) if grantee else "",

@@ -21,7 +21,7 @@ def test_upload_list_read_patch_delete(api, client):
     assert created.status_code == 201, created.get_json()
     document = created.get_json()
     assert set(document) == {"id", "kind", "title", "pages", "content_type", "size", "created_at", "updated_at",
-                             "expires_on"}
+                             "expires_on", "expiry"}
     assert (document["kind"], document["title"], document["pages"], document["content_type"], document["expires_on"]) \
         == ("attestation_caf", "Attestation CAF juin", 2, "application/pdf", "2027-06-30")
 

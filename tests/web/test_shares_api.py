@@ -111,7 +111,8 @@ def test_create_and_read_a_share(client, world):
     share = response.get_json()
     assert {"id", "grantee", "documents", "purpose", "created_at", "expires_at", "ended_at"} <= set(share)
     assert share["grantee"]["name"] == "marie" and share["organisation"]["name"] == "Les Lilas"
-    assert share["documents"] == [{"id": world.card.id, "kind": "carte_identite", "title": "Ma carte"}]
+    assert share["documents"] == [{"id": world.card.id, "kind": "carte_identite", "title": "Ma carte",
+                                   "expires_on": None, "expiry": None}]
     assert share["active"] and share["seconds_left"] == 7 * 86400 and share["ended_at"] is None
     received = client.get("/api/v1/shares", headers=world.headers("grantee")).get_json()["items"]
     assert [item["id"] for item in received] == [share["id"]] and received[0]["documents"][0]["title"] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import quote
 
 from flask import Response, request, stream_with_context
@@ -10,6 +11,7 @@ from vault import documents as document_service
 from vault.errors import InvalidInput
 from vault.kinds import KINDS
 from vault.media import UploadedFile
+from web.api.expiry import expiry_out
 from web.api.registry import Call, endpoint
 from web.uploads import held_bytes
 from web.api.schemas import (
@@ -28,10 +30,10 @@ READ_SIZE = 64 * 1024
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
-def as_output(view: document_service.DocumentView) -> DocumentOut:
+def as_output(view: document_service.DocumentView, now: datetime) -> DocumentOut:
     return DocumentOut(id=view.id, kind=view.kind, title=view.title, pages=view.pages, content_type=view.content_type,
                        size=view.size, created_at=view.created_at, updated_at=view.updated_at,
-                       expires_on=view.expires_on)
+                       expires_on=view.expires_on, expiry=expiry_out(view.expires_on, now))
 
 
 @endpoint("GET", "/document-kinds", summary="The kinds of papers, with their names in the request's language",
@@ -54,7 +56,7 @@ def create_document(call: Call) -> DocumentOut:
                                          title=call.form.title, expires_on=call.form.expires_on,
                                          limits=call.services.settings.limits, now=call.now,
                                          gate=call.services.gates.media)
-    return as_output(view)
+    return as_output(view, call.now)
 
 
 @endpoint("GET", "/documents", summary="My papers, newest first, a page at a time", tag="documents",
@@ -62,13 +64,14 @@ def create_document(call: Call) -> DocumentOut:
 def list_documents(call: Call) -> DocumentList:
     page = document_service.list_documents(call.session, current=call.current, keys=call.services.keys,
                                            limit=call.query.limit, cursor=call.query.cursor)
-    return DocumentList(items=[as_output(view) for view in page.items], next_cursor=page.next_cursor)
+    return DocumentList(items=[as_output(view, call.now) for view in page.items], next_cursor=page.next_cursor)
 
 
 @endpoint("GET", "/documents/{document_id}", summary="One paper's details", tag="documents", response=DocumentOut,
           errors=(403, 404))
 def get_document(call: Call, document_id: str) -> DocumentOut:
-    return as_output(document_service.get_document(call.session, current=call.current, document_id=document_id))
+    return as_output(document_service.get_document(call.session, current=call.current, document_id=document_id),
+                     call.now)
 
 
 @endpoint("GET", "/documents/{document_id}/content", summary="The paper itself, with its exact Content-Type",
@@ -100,7 +103,7 @@ def patch_document(call: Call, document_id: str) -> DocumentOut:
     if "kind" in changes and changes["kind"] is None:
         raise InvalidInput(field="kind")
     return as_output(document_service.update_document(call.session, current=call.current, document_id=document_id,
-                                                      changes=changes, now=call.now))
+                                                      changes=changes, now=call.now), call.now)
 
 
 @endpoint("DELETE", "/documents/{document_id}", summary="Delete a paper (its encrypted file too)",

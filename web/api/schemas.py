@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from vault.documents import DOCUMENT_KINDS
+from web.api.expiry import EXPIRY_FIELD, ExpiryOut
 
 # A kind of paper. The OpenAPI document lists the kinds (an enum titled DocumentKind) so generated
 # clients offer them; the service checks them itself, so an unknown kind gets its own problem
@@ -143,6 +144,7 @@ class DocumentOut(Strict):
     created_at: datetime
     updated_at: datetime
     expires_on: date | None
+    expiry: ExpiryOut | None = EXPIRY_FIELD
 
 
 class PageQuery(Strict):

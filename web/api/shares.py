@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from flask import Response
@@ -14,6 +14,7 @@ from vault import shares as share_service
 from vault.kinds import DOCUMENT_KINDS
 from vault.purposes import PRESETS, check_purpose_choice
 from web.api.accounts import attempt_of
+from web.api.expiry import EXPIRY_FIELD, ExpiryOut, expiry_out
 from web.api.registry import Call, endpoint
 from web.api.schemas import DocumentKind, Strict
 
@@ -43,6 +44,9 @@ class SharedPaperOut(Strict):
     id: str
     kind: str
     title: str | None = Field(description="The owner's title; null for the grantee (titles are sealed to the owner)")
+    expires_on: date | None = Field(default=None, description="The paper's expiry date; null for the grantee once "
+                                                              "the share has ended")
+    expiry: ExpiryOut | None = EXPIRY_FIELD
 
 
 class ShareOut(Strict):
@@ -116,7 +120,8 @@ def share_out(call: Call, view: share_service.ShareView) -> ShareOut:
         id=view.id, owner=Named(id=view.owner_id, name=view.owner_name),
         grantee=Named(id=view.grantee_id, name=view.grantee_name),
         organisation=Named(id=view.organisation_id, name=view.organisation_name),
-        documents=[SharedPaperOut(id=paper.id, kind=paper.kind, title=paper.title) for paper in view.documents],
+        documents=[SharedPaperOut(id=paper.id, kind=paper.kind, title=paper.title, expires_on=paper.expires_on,
+                                  expiry=expiry_out(paper.expires_on, call.now)) for paper in view.documents],
         purpose=view.purpose.code, purpose_text=view.purpose.text, purpose_label=view.purpose.label(call.gettext),
         created_at=view.created_at, expires_at=view.expires_at, ended_at=view.ended_at, end_reason=view.end_reason,
         access_request=view.access_request_id, active=view.active, seconds_left=view.seconds_left)

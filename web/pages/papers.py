@@ -21,9 +21,10 @@ from vault.activity_consent import WORKER_AT
 from vault.documents import DocumentView
 from vault.errors import InvalidDate, UnsupportedFile, VaultError
 from vault.i18n import N_
-from vault.kinds import Expiry, expiry_of, kind_for
+from vault.kinds import kind_for
 from vault.media import UploadedFile
 from vault.policies import may_keep_papers
+from vault.reminders import Expiry, expiry_at
 from web.pages.forms import ConfirmForm, PaperDetailsForm
 from web.pages.problems import Problem, by_field, choose_files_again, form_problems, problems_for
 from web.pages.registry import page
@@ -69,7 +70,7 @@ class PaperCard:
 def card_for(view: DocumentView, call: Call) -> PaperCard:
     kind = kind_for(view.kind)
     return PaperCard(id=view.id, kind=view.kind, kind_label=call.gettext(kind.label), pictogram=kind.pictogram,
-                     title=view.title, expiry=expiry_of(view.expires_on, today=call.now.date()),
+                     title=view.title, expiry=expiry_at(view.expires_on, now=call.now),
                      expires_on=view.expires_on, created_at=view.created_at, pages=view.pages, size=view.size,
                      content_type=view.content_type, added_by=_added_by(view, call))
 

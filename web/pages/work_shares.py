@@ -18,6 +18,7 @@ from vault.errors import InvalidInput, VaultError
 from vault.i18n import N_
 from vault.kinds import KINDS, kind_for
 from vault.purposes import PurposeChoice, registered_purposes
+from vault.reminders import expiry_at
 from web.pages.cookies import attempt_of
 from web.pages.forms import ConfirmForm
 from web.pages.problems import Problem, problems_for, reauthentication_problems, sign_in_problems, translate
@@ -131,4 +132,5 @@ def work_shared(call: Call):
                        ended=[view for view in views if not view.active], closed=closed,
                        closed_purpose=lambda row: PurposeChoice(row.purpose_code).label(call.gettext),
                        kind_label=lambda code: call.gettext(kind_for(code).label),
-                       purpose_label=lambda view: view.purpose.label(call.gettext))
+                       purpose_label=lambda view: view.purpose.label(call.gettext),
+                       expiry=lambda paper: expiry_at(paper.expires_on, now=call.now))
