@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     organisation_commands = organisation.add_subparsers(dest="organisation_command", required=True)
     organisation_commands.add_parser("create", help="create an organisation").add_argument("name")
     commands.add_parser("purge", help="end expired shares and delete their wrapped file keys (run it often)")
-    scheduler = commands.add_parser("scheduler", help="run the periodic jobs (purge, sweeps, check, audit) "
+    scheduler = commands.add_parser("scheduler", help="run the periodic jobs (purge, sweeps, check, audit, reminders) "
                                                       "forever, on one machine only")
     scheduler.add_argument("--once", action="store_true", help="run every job once and stop")
     commands.add_parser("check", help="check that every paper's blobs exist, whole and in the age format (no key "

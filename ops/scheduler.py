@@ -30,6 +30,7 @@ JOBS = (
     Job("sweep-orphans", ("sweep-orphans",), DAY),
     Job("check", ("check",), DAY),
     Job("audit", ("audit", "verify"), DAY),
+    Job("reminders", ("reminders",), DAY),  # lists, and tells the notifier if one is set (never twice)
 )
 
 
