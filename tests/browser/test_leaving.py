@@ -18,7 +18,9 @@ PASSPHRASE = "riviere-bleue-soleil-42"
 
 
 def download(page, submit) -> zipfile.ZipFile:
-    with page.expect_download() as arrived:
+    # The age export seals the key with scrypt (about a second, longer on a busy machine): wait for the
+    # download itself, not for a navigation (a download is none).
+    with page.expect_download(timeout=120_000) as arrived:
         submit()
     data = open(arrived.value.path(), "rb").read()
     assert arrived.value.suggested_filename.startswith("consigne-")
@@ -38,7 +40,7 @@ def test_take_everything_out_then_close_the_locker(live_server, new_context, jav
     page.wait_for_url(server.at("/settings/export"))
     page.locator("input[name=format][value=zip]").check()
     page.fill("#current_password", PASSWORD)
-    archive = download(page, lambda: page.locator("main form button[type=submit]").click())
+    archive = download(page, lambda: page.locator("main form button[type=submit]").click(no_wait_after=True))
     names = archive.namelist()
     assert "consigne.json" in names and "README.txt" in names
     [paper] = [name for name in names if name.startswith("papers/")]
@@ -48,7 +50,7 @@ def test_take_everything_out_then_close_the_locker(live_server, new_context, jav
     page.locator("input[name=format][value=age]").check()
     page.fill("#passphrase", PASSPHRASE)
     page.fill("#current_password", PASSWORD)
-    archive = download(page, lambda: page.locator("main form button[type=submit]").click())
+    archive = download(page, lambda: page.locator("main form button[type=submit]").click(no_wait_after=True))
     assert "identity.age" in archive.namelist()
     assert any(name.endswith(".pdf.age") for name in archive.namelist())
 
