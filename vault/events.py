@@ -57,6 +57,14 @@ ACTIONS = {
     "duplicate.deletion_requested": N_("You asked for a copy to be deleted"),
     "duplicate.deletion_answered": N_("An answer about deleting a copy"),
     "document.deposited": N_("Paper added by a worker"),
+    # assisted recovery (issue 9, assisted package); password.reset is shared with the recovery package
+    "password.reset": N_("Password reset"),
+    "assisted_recovery.enabled": N_("Help to get back in chosen"),
+    "assisted_recovery.disabled": N_("Help to get back in stopped"),
+    "assisted_recovery.started": N_("Recovery in person started"),
+    "assisted_recovery.confirmed": N_("Recovery in person confirmed"),
+    "assisted_recovery.completed": N_("Recovery in person finished"),
+    "organisation.recovery_key_rotated": N_("Organisation recovery key renewed"),
 }
 
 
