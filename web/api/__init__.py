@@ -2,7 +2,7 @@
 
 from flask import jsonify
 
-from web.api import accounts, deposits, documents, duplicates, organisations, shares  # noqa: F401 - registers the endpoints
+from web.api import accounts, assisted_recovery, deposits, documents, duplicates, organisations, shares  # noqa: F401 - registers the endpoints
 from web.api.openapi import build_openapi
 from web.api.registry import blueprint
 
