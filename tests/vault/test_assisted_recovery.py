@@ -442,3 +442,51 @@ def test_the_last_holder_leaving_drops_the_key(services, world):
         assert event.subject_id == world.person.id and event.details["reason"] == "key_lost"
     with pytest.raises(RecoveryPersonNotFound):
         start(services, world.worker, "ahmed")
+
+
+def test_an_admin_without_the_key_cannot_finish_and_nothing_changes(services, world):
+    newcomer = make_staff(services, "newcomer.admin", organisation_id=world.lilas, role="admin")  # no seal yet
+    recovery_id = start(services, world.worker, "ahmed")
+    confirm(services, newcomer, recovery_id)  # confirming hands nothing to them: they hold no seal to open
+    from vault.errors import RecoveryKeyNotHeld
+
+    with pytest.raises(RecoveryKeyNotHeld):
+        complete(services, newcomer, recovery_id)
+    assert count(services, Event, Event.action == "password.reset") == 0
+    keep_key(services, world.admin, world.lilas)  # a holder acts: the newcomer gets their seal
+    assert complete(services, newcomer, recovery_id)
+
+
+def test_the_seal_is_bound_to_its_person(services, world):
+    """A person's seal copied onto another person's row opens to nothing usable for that other person."""
+    other = make_person(services, "bintou")
+    make_follow(services, other, world.lilas)
+    choose(services, other, world.lilas, True)
+    with services.transaction() as uow:
+        seals = {seal.person_id: seal for seal in uow.session.scalars(select(AssistedRecoverySeal))}
+        seals[other.id].sealed_identity = seals[world.person.id].sealed_identity  # a swapped row
+    recovery_id = start(services, world.worker, "bintou")
+    confirm(services, world.admin, recovery_id)
+    from vault.errors import RecoveryKeyNotHeld
+
+    with pytest.raises(RecoveryKeyNotHeld):
+        complete(services, world.admin, recovery_id)
+
+
+def test_the_person_reads_who_let_them_back_in(services, world):
+    from vault.activity import list_activity
+    from vault.i18n import Translator
+
+    recovery_id = start(services, world.worker, "ahmed")
+    confirm(services, world.admin, recovery_id)
+    complete(services, world.admin, recovery_id)
+    with services.transaction() as uow:
+        owner = uow.session.get(Account, world.person.id)
+        page = list_activity(uow.session, owner=owner, words=Translator.load().for_language("en"), keys=services.keys)
+        lines = {item.action: item for item in page.items}
+    completed = lines["assisted_recovery.completed"]
+    assert completed.sentence.startswith("admin.lilas and worker.lilas of Les Lilas let you back in")
+    assert completed.actor == "admin.lilas" and completed.pictogram == "life-buoy"
+    assert "worker.lilas of Les Lilas started" in lines["assisted_recovery.started"].sentence
+    assert lines["password.reset"].sentence == "You chose a new password, with the help of two staff members."
+    assert "You chose to be helped back in by Les Lilas" in lines["assisted_recovery.enabled"].sentence
