@@ -133,7 +133,9 @@ def rotate_after_admin_left(session: Session, *, actor: Actor, identity: age.X25
     if departed_seal is None:
         return False
     acting_seal = _seal_of(session, organisation, actor.account_id) if actor.account_id else None
-    if acting_seal is None or identity is None or actor.account_id == departed_id:
+    # An admin leaving on their own may rotate too: the new secret is made and sealed here, on the server,
+    # and never reaches them (their session opened only the old one, which is what must stop working).
+    if acting_seal is None or identity is None:
         if not _held_by_an_active_admin(session, organisation):
             _drop_key(session, organisation, actor_id=actor.account_id, now=now)
         return False

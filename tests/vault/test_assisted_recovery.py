@@ -490,3 +490,17 @@ def test_the_person_reads_who_let_them_back_in(services, world):
     assert "worker.lilas of Les Lilas started" in lines["assisted_recovery.started"].sentence
     assert lines["password.reset"].sentence == "You chose a new password, with the help of two staff members."
     assert "You chose to be helped back in by Les Lilas" in lines["assisted_recovery.enabled"].sentence
+
+
+def test_an_admin_leaving_on_their_own_still_rotates(services, world):
+    second = make_staff(services, "second.admin", organisation_id=world.lilas, role="admin")
+    keep_key(services, world.admin, world.lilas)
+    with services.transaction() as uow:
+        old_public = uow.session.get(Organisation, world.lilas).recovery_public_key
+        current = services.current(uow.session, second.token)
+        organisations.deactivate_staff(uow.session, actor=current.actor, organisation_id=world.lilas,
+                                       staff_id=second.id, now=services.now, identity=current.identity)
+    with services.transaction() as uow:
+        organisation = uow.session.get(Organisation, world.lilas)
+        assert organisation.recovery_public_key != old_public
+        assert set(uow.session.scalars(select(OrganisationKeySeal.admin_id))) == {world.admin.id}
