@@ -90,9 +90,11 @@ def test_a_recovery_in_person_on_one_shared_screen(app, services, clock):
 
     # The worker starts on the shared screen, then signs out.
     signed_in(screen, clock, worker)
-    unknown = screen.post_form("/work/recoveries", {"person": "nobody", "password": PASSWORD})
+    unknown = screen.post_form("/work/recoveries", {"person": "nobody", "checked": "y", "password": PASSWORD})
     assert unknown.status_code == 404 and "has chosen to be helped" in " ".join(summary(unknown.get_data(as_text=True)))
-    started = screen.post_form("/work/recoveries", {"person": "ahmed", "password": PASSWORD})
+    unchecked = screen.post_form("/work/recoveries", {"person": "ahmed", "password": PASSWORD})
+    assert unchecked.status_code == 422 and "Tick the box" in " ".join(summary(unchecked.get_data(as_text=True)))
+    started = screen.post_form("/work/recoveries", {"person": "ahmed", "checked": "y", "password": PASSWORD})
     assert started.status_code == 303
     page = screen.get("/work/recoveries").get_data(as_text=True)
     assert "Started by worker.lilas" in page and "To confirm: a manager" in page and "15 minutes left" in page
@@ -140,7 +142,7 @@ def test_another_worker_cannot_print_a_recovered_sheet(app, services, clock):
     chooser = signed_in(Browser(app.test_client()), clock, username="ahmed")
     chooser.post_form(f"/settings/organisations/{lilas}/help", {"enabled": "on", "current_password": PASSWORD})
     colleague = signed_in(Browser(app.test_client()), clock, worker)
-    colleague.post_form("/work/recoveries", {"person": "ahmed", "password": PASSWORD})
+    colleague.post_form("/work/recoveries", {"person": "ahmed", "checked": "y", "password": PASSWORD})
     recovery_id = re.search(r'id="recovery-([0-9a-f-]{36})"',
                             colleague.get("/work/recoveries").get_data(as_text=True)).group(1)
     manager.post_form("/work/recoveries", {"checked": "y", "password": PASSWORD},

@@ -1,7 +1,8 @@
 """Assisted recovery pages: the staff screen of a recovery in person, and the person's choice per organisation.
 
 The staff screen, ``/work/recoveries`` (no JavaScript needed):
-1. a staff member types the person's username and their own password: the recovery starts, for 15 minutes;
+1. a staff member types the person's username, ticks « I checked this person's identity in person » and types
+   their own password: the recovery starts, for 15 minutes;
 2. a second staff member of the organisation confirms with their own sign-in, on the same screen after the
    first signs out, or on another computer: they tick « I checked this person's identity in person » and type
    their own password. One of the two is a manager;
@@ -47,6 +48,7 @@ ASSISTED_OFF = N_("%(organisation)s can no longer help you get back in. Its copy
 
 class StartRecoveryForm(FlaskForm):
     person = StringField(validators=[DataRequired(), Length(max=64)])
+    checked = BooleanField(validators=[DataRequired()])  # each of the two says so, with their own sign-in
     password = PasswordField(validators=[DataRequired(), Length(max=1024)])
 
 
@@ -80,6 +82,8 @@ def work_recoveries(call: Call):
         problems = []
         if not (form.person.data or "").strip():
             problems.append(Problem("person", translate(TYPE_THE_USERNAME)))
+        if not form.checked.data:
+            problems.append(Problem("start-checked", translate(CHECK_IN_PERSON)))
         if not form.password.data:
             problems.append(Problem("password", translate(TYPE_YOUR_PASSWORD)))
         return _screen(call, place, start_form=form, problems=problems or form_problems(form, order=["password"]))
