@@ -31,6 +31,8 @@ from crypto.errors import CryptoError
 from vault.activity_consent import PICTOGRAMS as CONSENT_PICTOGRAMS
 from vault.activity_consent import describe_consent
 from vault.errors import InvalidCursor
+from vault.activity_assisted import PICTOGRAMS as ASSISTED_PICTOGRAMS
+from vault.activity_assisted import describe_assisted
 from vault.events import ACTIONS, list_events_for
 from vault.i18n import N_, BoundTranslator
 from vault.keys import KeyConfig
@@ -119,6 +121,7 @@ FAILED_SIGN_IN_PICTOGRAM = "shield-alert"
 SOMEONE = N_("Someone")
 # Every pictogram a line can carry: ops/icons.py fetches each one (checked by tests/web/test_icons.py).
 PICTOGRAMS = frozenset({wording.pictogram for wording in WORDINGS.values()} | set(CONSENT_PICTOGRAMS.values())
+                       | set(ASSISTED_PICTOGRAMS.values())
                        | {FAILED_SIGN_IN_PICTOGRAM, DEFAULT_PICTOGRAM})
 # The fields of a consent event's details that name the worker who acted, as they were named then.
 ACTOR_NAME_FIELDS = ("by_name", "grantee_name")
@@ -254,6 +257,11 @@ class _Context:
             return ActivityItem(**item, sentence=self._failed_sign_ins(event.at, item["until"] or event.at,
                                                                        item["count"]),
                                 pictogram=FAILED_SIGN_IN_PICTOGRAM)
+        assisted = describe_assisted(event.action, event.details, self.words)  # assisted recovery (issue 9)
+        if assisted is not None:
+            if not by_owner and assisted[2]:
+                item["actor"] = assisted[2]  # a staff member, named as they were then
+            return ActivityItem(**item, sentence=assisted[0], pictogram=assisted[1])
         consent = describe_consent(event.action, event.details, self.words, document_kind=kind,
                                    timezone=self.timezone)
         if consent is not None:

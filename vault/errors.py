@@ -401,3 +401,46 @@ class DuplicateNotFound(NotFound):
 
     code = "duplicate_not_found"
     message = N_("No copy has this reference. Check the letters and numbers.")
+
+
+# assisted recovery (issue 9)
+class RecoveryKeyMissing(VaultError):
+    """A person tried to opt in before any admin of the organisation made its recovery key."""
+
+    code = "recovery_key_missing"
+    category = "conflict"
+    message = N_("This organisation cannot help you get back in yet: one of its managers must first open "
+                 "the organisation page. Ask them, then try again.")
+
+
+class RecoveryKeyNotHeld(VaultError):
+    """The admin in front of the screen holds no seal of the organisation's recovery key yet."""
+
+    code = "recovery_key_not_held"
+    category = "conflict"
+    message = N_("Your organisation's recovery key has not reached you yet. Ask another manager to open the "
+                 "organisation page with their sign-in, then try again.")
+
+
+class RecoveryPersonNotFound(NotFound):
+    """The same answer for an unknown username, a person who does not follow the organisation and a person
+    who did not choose assisted recovery with it: staff learn nothing by trying names."""
+
+    code = "recovery_person_not_found"
+    message = N_("No person with this username has chosen to be helped back in by your organisation.")
+
+
+class RecoveryNotFound(NotFound):
+    code = "recovery_not_found"
+    message = N_("This recovery does not exist, has expired or is already finished. Start again if needed.")
+
+
+class RecoveryNeedsAnotherStaff(NotAllowed):
+    code = "recovery_needs_another_staff"
+    message = N_("A second staff member must confirm, with their own sign-in: not the one who started.")
+
+
+class RecoveryNeedsAdmin(NotAllowed):
+    code = "recovery_needs_admin"
+    message = N_("One of the two staff members must be a manager of the organisation, and the manager "
+                 "finishes the recovery with their own sign-in.")

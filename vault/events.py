@@ -61,6 +61,13 @@ ACTIONS = {
     "export.made": N_("Everything taken out"),
     "account.deleted": N_("Locker closed"),
     "reminders.sent": N_("Reminder sent about papers expiring"),
+    # assisted recovery (password.reset above is shared with the recovery with a code)
+    "assisted_recovery.enabled": N_("Help to get back in chosen"),
+    "assisted_recovery.disabled": N_("Help to get back in stopped"),
+    "assisted_recovery.started": N_("Recovery in person started"),
+    "assisted_recovery.confirmed": N_("Recovery in person confirmed"),
+    "assisted_recovery.completed": N_("Recovery in person finished"),
+    "organisation.recovery_key_rotated": N_("Organisation recovery key renewed"),
 }
 
 

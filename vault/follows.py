@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from vault.assisted_recovery import forget_seal_of_follow
 from vault.db import lock_row
 from vault.errors import FollowNotFound, NotAllowed, OrganisationNotFound
 from vault.events import record_event
@@ -91,6 +92,8 @@ def end_follow(session: Session, *, actor: Actor, follow_id: object, now: dateti
     if ended != 1:
         raise FollowNotFound()
     organisation = session.get(Organisation, follow.organisation_id)
+    # Ending a follow also opts out of assisted recovery with that organisation: the seal is destroyed.
+    forget_seal_of_follow(session, person_id=follow.person_id, organisation_id=organisation.id, now=now)
     record_event(session, action="follow.ended", now=now, actor_id=actor.account_id, subject_id=actor.account_id,
                  details={"organisation": organisation.name, "organisation_id": organisation.id})
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from crypto.codes import code_lookup_hash, generate_recovery_code, normalise_recovery_code
 from crypto.errors import CryptoError
-from vault import accounts, two_factor
+from vault import accounts, assisted_recovery, two_factor
 from vault.db import lock_row
 from vault.errors import (
     InvalidDisplayName,
@@ -299,8 +299,12 @@ def list_staff(session: Session, *, actor: Actor, organisation_id: str | None) -
 
 
 def deactivate_staff(session: Session, *, actor: Actor, organisation_id: str | None, staff_id: object,
-                     now: datetime) -> int:
+                     now: datetime, identity: object = None) -> int:
     """End a staff member's membership, and at once every active share they hold for this organisation.
+
+    An admin leaving rotates the organisation's recovery key, opened with ``identity`` (the acting
+    admin's, from their session): ``vault.assisted_recovery.rotate_after_admin_left`` says what happens
+    when it cannot be opened.
 
     Returns how many shares ended. StaffNotFound for anyone who is not an active member (existence of
     accounts elsewhere is not revealed); LastAdmin when this would leave the organisation without one.
@@ -337,6 +341,9 @@ def deactivate_staff(session: Session, *, actor: Actor, organisation_id: str | N
     ended = end_shares_of_staff(session, staff_id=staff_id, organisation_id=organisation.id, now=now,
                                 actor_id=actor.account_id)
     withdraw_requests_of_staff(session, staff_id=staff_id, organisation_id=organisation.id, now=now)
+    if membership.role == Role.ADMIN:
+        assisted_recovery.rotate_after_admin_left(session, actor=actor, identity=identity, organisation=organisation,
+                                                  departed_id=staff_id, now=now)
     record_event(session, action="staff.deactivated", now=now, actor_id=actor.account_id, subject_id=staff_id,
                  details={"organisation": organisation.name, "role": membership.role})
     session.flush()

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vault.errors import NotAllowed, VaultError
-from vault.models import AccessRequest, Account, Document, Duplicate, Follow, Membership, Share
+from vault.models import AccessRequest, Account, AssistedRecovery, Document, Duplicate, Follow, Membership, Share
 
 
 class AccountKind(StrEnum):
@@ -236,8 +236,52 @@ def may_answer_deletion(actor: Actor, duplicate: Duplicate) -> bool:
             and duplicate.deletion_requested_at is not None and duplicate.deletion_answer is None)
 
 
+# --- assisted recovery -----------------------------------------------------------------------------------
+def may_choose_assisted_recovery(actor: Actor, follow: Follow | None) -> bool:
+    """Opting in or out: the person alone, and only for an organisation that follows them now."""
+    return follow is not None and owns(actor, follow.person_id) and follow_is_active(follow)
+
+
+def may_start_recovery(actor: Actor, organisation_id: str | None) -> bool:
+    """Any active staff member starts one (a second one confirms; one of the two is an admin)."""
+    return may_act_for(actor, organisation_id)
+
+
+def recovery_is_open(recovery: AssistedRecovery, now: datetime) -> bool:
+    return recovery.completed_at is None and now < recovery.expires_at
+
+
+def may_see_recovery(actor: Actor, recovery: AssistedRecovery, now: datetime) -> bool:
+    """Staff of the recovery's organisation, while it is open (another organisation's staff: not found)."""
+    return recovery_is_open(recovery, now) and may_act_for(actor, recovery.organisation_id)
+
+
+def may_confirm_recovery(actor: Actor, recovery: AssistedRecovery, starter: Actor, now: datetime) -> bool:
+    """A second, different staff member of the organisation, while the one who started still acts for it,
+    and one of the two is an admin (the admin's identity is what opens the organisation's key)."""
+    organisation_id = recovery.organisation_id
+    return (may_see_recovery(actor, recovery, now) and recovery.confirmed_at is None
+            and actor.account_id is not None and actor.account_id != starter.account_id
+            and starter.account_id == recovery.started_by_id and may_act_for(starter, organisation_id)
+            and Role.ADMIN in (actor.role_in(organisation_id), starter.role_in(organisation_id)))
+
+
+def may_complete_recovery(actor: Actor, recovery: AssistedRecovery, starter: Actor, confirmer: Actor,
+                          now: datetime) -> bool:
+    """The admin among the two, with their own session, once both confirmed and while both still act for
+    the organisation."""
+    organisation_id = recovery.organisation_id
+    pair = {starter.account_id, confirmer.account_id}
+    return (may_see_recovery(actor, recovery, now) and recovery.confirmed_at is not None
+            and starter.account_id == recovery.started_by_id and confirmer.account_id == recovery.confirmed_by_id
+            and None not in pair and len(pair) == 2 and actor.account_id in pair
+            and may_act_for(starter, organisation_id) and may_act_for(confirmer, organisation_id)
+            and actor.role_in(organisation_id) is Role.ADMIN)
+
+
 __all__ = ["AccountKind", "AccountStatus", "Actor", "ActorKind", "Role", "actor_for", "follow_is_active",
-           "may_act_for", "may_answer_deletion", "may_answer_request", "may_ask_deletion", "may_copy_document", "may_create_organisation", "may_deposit", "may_end_follow",
+           "may_act_for", "may_choose_assisted_recovery", "may_complete_recovery", "may_confirm_recovery",
+           "may_see_recovery", "may_start_recovery", "recovery_is_open", "may_answer_deletion", "may_answer_request", "may_ask_deletion", "may_copy_document", "may_create_organisation", "may_deposit", "may_end_follow",
            "may_end_share", "may_enrol_for", "may_keep_papers", "may_manage_organisation",
            "may_manage_own_document", "may_read_shared_document", "may_request_access", "may_see_follower",
            "may_see_duplicate", "may_see_request", "may_see_share", "may_share_with", "may_start_follow", "owns", "require",

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from vault import policies
-from vault.models import AccessRequest, Account, Document, Duplicate, Follow, Share
+from vault.models import AccessRequest, Account, AssistedRecovery, Document, Duplicate, Follow, Share
 from vault.policies import Actor, Role
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -64,6 +64,21 @@ OWN_COPY = duplicate(share_id=None, issued_to_id="person-1", organisation_id=Non
 ASKED_COPY = duplicate(deletion_requested_at=NOW)
 ANSWERED_COPY = duplicate(deletion_requested_at=NOW, deletion_answer="deleted")
 
+
+def recovery(**changes) -> AssistedRecovery:
+    values = dict(id="rec-1", organisation_id=ORGANISATION, person_id="person-1", started_by_id="worker-1",
+                  confirmed_by_id=None, created_at=NOW, expires_at=NOW + timedelta(minutes=15), confirmed_at=None,
+                  completed_at=None)
+    return AssistedRecovery(**(values | changes))
+
+
+STARTED = recovery()
+STARTED_BY_ADMIN = recovery(started_by_id="admin-1")
+EXPIRED_RECOVERY = recovery(expires_at=NOW)
+CONFIRMED = recovery(confirmed_by_id="admin-1", confirmed_at=NOW)
+COMPLETED = recovery(confirmed_by_id="admin-1", confirmed_at=NOW, completed_at=NOW)
+CONFIRMED_BY_WORKER = recovery(started_by_id="admin-1", confirmed_by_id="worker-2", confirmed_at=NOW)
+
 # rule → the actors it allows (every other actor of ACTORS is refused).
 TABLE = {
     "keep papers": (lambda a: policies.may_keep_papers(a), {"owner", "another person"}),
@@ -107,6 +122,32 @@ TABLE = {
                                   {"grantee", "deactivated grantee"}),
     "answer before any request": (lambda a: policies.may_answer_deletion(a, WORKER_COPY), set()),
     "answer a deletion request twice": (lambda a: policies.may_answer_deletion(a, ANSWERED_COPY), set()),
+    "choose assisted recovery": (lambda a: policies.may_choose_assisted_recovery(a, FOLLOW), {"owner"}),
+    "choose assisted recovery, ended follow": (
+        lambda a: policies.may_choose_assisted_recovery(a, ENDED_FOLLOW), set()),
+    "choose assisted recovery, no follow": (lambda a: policies.may_choose_assisted_recovery(a, None), set()),
+    "start a recovery": (lambda a: policies.may_start_recovery(a, ORGANISATION), {"grantee", "colleague", "admin"}),
+    "see a recovery": (lambda a: policies.may_see_recovery(a, STARTED, NOW), {"grantee", "colleague", "admin"}),
+    "see an expired recovery": (lambda a: policies.may_see_recovery(a, EXPIRED_RECOVERY, NOW), set()),
+    "see a finished recovery": (lambda a: policies.may_see_recovery(a, COMPLETED, NOW), set()),
+    # Started by a worker: only an admin (never the same worker) confirms.
+    "confirm a worker's recovery": (lambda a: policies.may_confirm_recovery(a, STARTED, GRANTEE, NOW), {"admin"}),
+    # Started by an admin: any other staff member of the organisation confirms.
+    "confirm an admin's recovery": (lambda a: policies.may_confirm_recovery(a, STARTED_BY_ADMIN, ADMIN, NOW),
+                                    {"grantee", "colleague"}),
+    "confirm when the starter left": (
+        lambda a: policies.may_confirm_recovery(a, STARTED, DEACTIVATED_GRANTEE, NOW), set()),
+    "confirm twice": (lambda a: policies.may_confirm_recovery(a, CONFIRMED, GRANTEE, NOW), set()),
+    "complete a confirmed recovery": (
+        lambda a: policies.may_complete_recovery(a, CONFIRMED, GRANTEE, ADMIN, NOW), {"admin"}),
+    "complete when the admin confirmed a worker's start, worker-2 confirming": (
+        lambda a: policies.may_complete_recovery(a, CONFIRMED_BY_WORKER, ADMIN, COLLEAGUE, NOW), {"admin"}),
+    "complete an unconfirmed recovery": (
+        lambda a: policies.may_complete_recovery(a, STARTED, GRANTEE, ADMIN, NOW), set()),
+    "complete a finished recovery": (
+        lambda a: policies.may_complete_recovery(a, COMPLETED, GRANTEE, ADMIN, NOW), set()),
+    "complete when the worker left": (
+        lambda a: policies.may_complete_recovery(a, CONFIRMED, DEACTIVATED_GRANTEE, ADMIN, NOW), set()),
 }
 
 

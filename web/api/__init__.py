@@ -2,7 +2,9 @@
 
 from flask import jsonify
 
-from web.api import accounts, deposits, documents, duplicates, leaving, organisations, recovery, shares  # noqa: F401 - registers the endpoints
+from web.api import (  # noqa: F401 - registers the endpoints
+    accounts, assisted_recovery, deposits, documents, duplicates, leaving, organisations, recovery, shares,
+)
 from web.api.openapi import build_openapi
 from web.api.registry import blueprint
 

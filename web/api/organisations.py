@@ -170,7 +170,7 @@ def list_staff(call: Call) -> StaffList:
           errors=(403, 404, 409, 422))
 def deactivate_staff(call: Call, staff_id: str) -> None:
     organisation_service.deactivate_staff(call.session, actor=call.current.actor, organisation_id=_organisation(call),
-                                          staff_id=staff_id, now=call.now)
+                                          staff_id=staff_id, now=call.now, identity=call.current.identity)
 
 
 @endpoint("GET", "/organisation/purposes", summary="The purposes the organisation may ask papers for (staff)",

@@ -5,7 +5,7 @@ Every journey works without JavaScript (forms post, uploads work); the one scrip
 """
 
 from web.pages import activity, copies, deposits, enrolment, help, papers, public, settings, sign_in  # noqa: F401 - registers the pages
-from web.pages import leaving, organisations, recovery, shares, work, work_shares  # noqa: F401 - registers the pages
+from web.pages import leaving, organisations, recoveries, recovery, shares, work, work_shares  # noqa: F401 - registers the pages
 from web.pages.registry import blueprint
 
 __all__ = ["blueprint"]

@@ -19,6 +19,7 @@ from wtforms import FieldList, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from vault import accounts as account_service
+from vault import assisted_recovery
 from vault import organisations as organisation_service
 from vault import sessions as session_service
 from vault.errors import InvalidInput, NotAllowed, OrganisationRequired, StaffNotFound
@@ -117,6 +118,8 @@ def organisation_home(call: Call):
     except OrganisationRequired:
         return choose_organisation_page(call, "pages.organisation_home")
     members = organisation_service.list_staff(call.session, actor=call.current.actor, organisation_id=place.id)
+    # An admin's visit is one of the moments the recovery key is made or handed to admins who lack it.
+    assisted_recovery.keep_organisation_key(call.session, current=call.current, organisation_id=place.id, now=call.now)
     counts = organisation_service.organisation_counts(call.session, actor=call.current.actor,
                                                       organisation_id=place.id, now=call.now)
     purposes = organisation_service.organisation_purposes(call.session, actor=call.current.actor,
@@ -153,7 +156,8 @@ def organisation_deactivate(call: Call, staff_id: str):
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         organisation_service.deactivate_staff(call.session, actor=call.current.actor, organisation_id=place.id,
-                                              staff_id=staff_id, now=call.now)
+                                              staff_id=staff_id, now=call.now,
+                                              identity=call.current.identity)
         confirm(STAFF_DEACTIVATED, name=member.name)
         return redirect(url_for("pages.organisation_home", **_keep_organisation()), code=303)
     return render_page("organisation/deactivate.html", place=place, member=member, form=form)

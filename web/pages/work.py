@@ -7,8 +7,8 @@ Assisted enrolment, side by side (on the worker's screen, the worker signed in):
   the person on the worker's screen: the worker stays signed in as themselves, the person signs in later
   on their own device;
 - the sheet is printed from the codes the page posts back (never a URL). The server checks they are
-  exactly unused codes of an account this very worker enrolled within the hour, so the worker's session
-  cannot print anyone else's sheet. The codes are kept nowhere: once the worker leaves the page (« Done »),
+  exactly unused codes of an account this very worker enrolled, or let back in (assisted recovery,
+  web/pages/recoveries.py), within the hour, so the worker's session cannot print anyone else's sheet. The codes are kept nowhere: once the worker leaves the page (« Done »),
   the worker's session has no way to see them again.
 """
 
@@ -23,6 +23,7 @@ from wtforms import BooleanField, FieldList, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from vault import accounts as account_service
+from vault import assisted_recovery as assisted_service
 from vault import follows as follow_service
 from vault.errors import InvalidInput, NotAllowed, OrganisationRequired, VaultError
 from vault.i18n import N_
@@ -33,13 +34,15 @@ from web.pages.cookies import attempt_of
 from web.pages.enrolment import SHEET_FILE_NAME
 from web.pages.forms import ConfirmForm
 from web.pages.organisations import choose_organisation_page, organisation_for_page
-from web.pages.problems import by_field, form_problems, problems_for
+from web.pages.problems import Problem, by_field, form_problems, problems_for, translate
 from web.pages.registry import page
 from web.pages.rendering import confirm, render_page
 from web.pipeline import Call
 
 # How long after an assisted enrolment its worker may still print the person's sheet.
 SHEET_WINDOW = timedelta(hours=1)
+ASSISTED_NEEDS_FOLLOW = N_("To be helped back in by %(organisation)s, also tick « Be followed by "
+                           "%(organisation)s ».")
 FOLLOW_STARTED = N_("%(organisation)s now follows you.")
 FOLLOW_ENDED = N_("%(organisation)s no longer follows you. The papers you shared stay shared until you end "
                   "each share.")
@@ -49,6 +52,7 @@ class AssistedEnrolForm(FlaskForm):
     username = StringField(validators=[DataRequired(), Length(max=64)])
     password = PasswordField(validators=[DataRequired(), Length(max=1024)])
     follow = BooleanField()
+    assisted = BooleanField()  # assisted recovery with this organisation: only with the follow
 
 
 class AssistedSheetForm(FlaskForm):
@@ -86,11 +90,14 @@ def work_enrol(call: Call):
     if request.method == "GET":
         form.username.data = suggestion
         form.follow.data = False
+        form.assisted.data = False
 
     def again(problems, status=422):
         form.follow.data = False  # consent is ticked again by the person, never carried over
+        form.assisted.data = False
         html = render_page("staff/enrol.html", form=form, place=place, problems=problems, errors=by_field(problems),
-                           passphrase=account_service.suggest_passphrase())
+                           passphrase=account_service.suggest_passphrase(),
+                           assisted_possible=place.recovery_public_key is not None)
         return Response(html, status=status, mimetype="text/html")
 
     call.on_error = lambda error: again(problems_for(error, suggestion=suggestion))
@@ -98,13 +105,20 @@ def work_enrol(call: Call):
         if request.method == "POST":
             return again(form_problems(form, order=["username", "password"]))
         return again([], status=200)
+    if form.assisted.data and not form.follow.data:
+        return again([Problem("assisted", translate(ASSISTED_NEEDS_FOLLOW, organisation=place.name))])
     enrolment = account_service.enrol_person(
         call.session, keys=call.services.keys, username=form.username.data, password=form.password.data,
         now=call.now, assisted_by=call.current.account, organisation_id=place.id,
         follow_organisation=bool(form.follow.data), attempt=attempt_of(call))
+    if form.assisted.data:
+        # The person just chose their password: their identity is in hand, no second ask.
+        assisted_service.opt_in_at_enrolment(call.session, person=enrolment.account, identity=enrolment.identity,
+                                             organisation_id=place.id, now=call.now)
     # Shown in this answer only. No session for the person is opened here.
     html = render_page("staff/enrol_codes.html", place=place, username=enrolment.account.username,
                        codes=enrolment.recovery_codes, followed=bool(form.follow.data),
+                       assisted=bool(form.assisted.data),
                        sheet_form=AssistedSheetForm(formdata=None))
     return Response(html, status=201, mimetype="text/html")
 
@@ -118,7 +132,7 @@ def work_enrol_sheet(call: Call):
     codes = [entry.data for entry in form.code.entries if entry.data] if form.validate_on_submit() else []
     person = call.session.scalar(select(Account).where(Account.username == (form.username.data or "").strip().lower(),
                                                        Account.kind == "person")) if codes else None
-    if person is None or not _enrolled_by(call, person) or not account_service.current_codes_match(
+    if person is None or not _helped_by(call, person) or not account_service.current_codes_match(
             call.session, keys=call.services.keys, account=person, codes=codes):
         raise InvalidInput(field="recovery_codes")
     pdf = render_recovery_sheet(username=person.username, sign_in_url=call.services.settings.base_url,
@@ -137,10 +151,11 @@ def _helping_organisation(call: Call) -> str | None:
         return None
 
 
-def _enrolled_by(call: Call, person: Account) -> bool:
-    """True when this worker enrolled ``person`` side by side within ``SHEET_WINDOW``."""
+def _helped_by(call: Call, person: Account) -> bool:
+    """True when this staff member enrolled ``person`` side by side, or finished their assisted recovery,
+    within ``SHEET_WINDOW``: the only two moments a staff screen prints a person's sheet."""
     return call.session.scalar(select(Event.id).where(
-        Event.subject_id == person.id, Event.action == "account.created",
+        Event.subject_id == person.id, Event.action.in_(("account.created", "assisted_recovery.completed")),
         Event.actor_id == call.current.account.id, Event.at >= call.now - SHEET_WINDOW).limit(1)) is not None
 
 
@@ -153,7 +168,9 @@ def my_organisations(call: Call):
     follows = follow_service.list_follows(call.session, actor=actor)
     following = {item.organisation_id for item in follows}
     others = [item for item in follow_service.list_organisations(call.session, actor=actor) if item.id not in following]
-    return render_page("settings/organisations.html", follows=follows, others=others, form=ConfirmForm(formdata=None))
+    assisted = {item.organisation_id: item for item in assisted_service.assisted_choices(call.session, actor=actor)}
+    return render_page("settings/organisations.html", follows=follows, others=others, form=ConfirmForm(formdata=None),
+                       assisted=assisted)
 
 
 @page("/settings/organisations/follow", methods=("POST",))
