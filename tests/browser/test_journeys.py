@@ -134,7 +134,8 @@ def test_enrol_print_add_rename_see_sign_out_and_back_in(live_server, new_contex
     sign_in(page, server, username)
     page.get_by_label("Or a recovery code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(server.at("/papers"))
+    # Two-step sign-in is on: the next page offers a new phone or turning it off (tests/browser/test_recovery.py).
+    page.wait_for_url(server.at("/settings/new-phone"))
     assert "9 codes are left on your sheet" in page.locator(".banner").inner_text()
 
     change_password(page, server)

@@ -23,7 +23,7 @@ def test_enrolment_returns_ten_codes_and_signs_in(api, client):
     assert body["account"] == {"id": person.id, "username": "amina.b", "kind": "person"}
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"}).get_json()
     assert me == {"id": person.id, "username": "amina.b", "kind": "person", "otp_enabled": False,
-                  "recovery_codes_left": 10}
+                  "recovery_codes_left": 10, "recovery_notice_at": None}
 
 
 def test_username_is_suggested_when_absent_and_unique_case_insensitively(client, api):

@@ -296,8 +296,11 @@ def test_every_page_speaks_the_chosen_language(client, language, direction, word
 
 def test_the_lost_access_page_says_only_what_works_today(client):
     html = client.get("/lost", headers=ENGLISH).get_data(as_text=True)
-    assert "type one of the codes of your recovery sheet instead" in html
-    assert "Ask at the reception desk of your shelter or day centre, or ask your social worker." in html
+    # Three paths: a code resets a forgotten password, a code replaces a lost phone, help in person.
+    assert 'href="/lost/password"' in html and "I forgot my password" in html
+    assert "type a code from your recovery sheet instead" in html and 'href="/sign-in"' in html
+    assert "Ask in person at an organisation that helps you" in html
+    assert "cannot be done on the site alone" not in html
 
 
 # --- who has seen my papers --------------------------------------------------------------------------------
