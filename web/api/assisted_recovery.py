@@ -96,7 +96,7 @@ def set_assisted_recovery(call: Call) -> None:
 
 # --- staff -------------------------------------------------------------------------------------------------
 @endpoint("GET", "/organisation/recoveries", summary="The organisation's recoveries in person still open (staff)",
-          tag="recovery", response=RecoveryList, query=OrganisationQuery, errors=(403,))
+          tag="recovery", response=RecoveryList, query=OrganisationQuery, errors=(403, 422))
 def list_recoveries(call: Call) -> RecoveryList:
     views = recovery_service.open_recoveries(call.session, actor=call.current.actor,
                                              organisation_id=_organisation(call), now=call.now)
