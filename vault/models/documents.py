@@ -22,7 +22,11 @@ class Document(Base):
     """One paper: one or several pages in one age-encrypted blob, plus an encrypted thumbnail."""
 
     __tablename__ = "documents"
-    __table_args__ = (Index("ix_documents_owner_created", "owner_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_documents_owner_created", "owner_id", "created_at"),
+        # `consigne reminders` reads the papers whose date falls within the next 90 days, every day.
+        Index("ix_documents_expires_on", "expires_on"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))

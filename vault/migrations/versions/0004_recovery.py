@@ -95,11 +95,13 @@ def upgrade() -> None:
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_documents_deposited_by_id_accounts'), type_='foreignkey')
         batch_op.create_foreign_key(batch_op.f('fk_documents_deposited_by_id_accounts'), 'accounts', ['deposited_by_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_index('ix_documents_expires_on', ['expires_on'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('documents', schema=None) as batch_op:
+        batch_op.drop_index('ix_documents_expires_on')
         batch_op.drop_constraint(batch_op.f('fk_documents_deposited_by_id_accounts'), type_='foreignkey')
         batch_op.create_foreign_key(batch_op.f('fk_documents_deposited_by_id_accounts'), 'accounts', ['deposited_by_id'], ['id'])
 
