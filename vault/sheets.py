@@ -71,6 +71,7 @@ MAX_CODES = 10  # two columns of five: what fits on the page at a readable size
 MAX_CODE_LENGTH = 24  # the longest code that fits a column at 12 pt: XXXXX-XXXXX-XXXXX-XXXXX
 MAX_USERNAME_LENGTH = 32  # usernames have 3 to 32 characters (vault.accounts)
 MAX_URL_LENGTH = 200
+ARROW_WIDTH = 9.0  # the drawn arrow between a button and the next one to choose
 
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN, BOTTOM_MARGIN = 210.0, 297.0, 13.0, 10.0
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -357,19 +358,65 @@ class _Sheet:
         if emphasis:
             self._gap(1)
             self._paragraph(text_x, text_width, emphasis, BODY_PT, "B")
-        if buttons:
+        if buttons and then:
+            self._gap(2)
+            self._draw_paths(text_x, buttons, then)
+        elif buttons:
             self._gap(2)
             self._draw_buttons(text_x, buttons)
-        if then:  # the next button to choose, on the page the first one opens: beside it when it fits
-            end = self._buttons_width(buttons)
-            if end + self._buttons_width(then) + 9 <= CONTENT_WIDTH - TEXT_INDENT:
-                self.y -= 9.0
-                self._draw_buttons(text_x + end, then, arrow=True)
-            else:
-                self._gap(1.5)
-                self._draw_buttons(text_x, then, arrow=True)
         self.y = max(self.y, top + PICTOGRAM + 1)
         self._gap(gap_after)
+
+    def _draw_paths(self, x: float, buttons: Sequence[str], then: Sequence[str]) -> None:
+        """Two buttons in a row, the second on the page the first opens: [first] → [next], one row per
+        language (the sheet's own, then French, which the site opens in). When the French row is wider than
+        the text column it starts at the left margin, below the pictogram, rather than take a third row."""
+        rows = max(len(buttons), len(then))
+        for index in range(rows):
+            first, second = buttons[min(index, len(buttons) - 1)], then[min(index, len(then) - 1)]
+            prefix = [self.texts["or"]] if index else []
+            width = self._row_width(prefix, first, second)
+            start = x if x + width <= MARGIN + CONTENT_WIDTH else MARGIN
+            if index:
+                self._gap(1.5)
+            self._draw_row(start, prefix, first, second)
+
+    def _row_width(self, prefix: Sequence[str], first: str, second: str) -> float:
+        width = ARROW_WIDTH
+        for text in prefix:
+            self._font("sans", "", BODY_PT * self.scale, text)
+            width += self.pdf.get_string_width(text) + 6
+        for label in (first, second):
+            self._font("sans", "B", BODY_PT * self.scale, label)
+            width += self.pdf.get_string_width(self._printable(label)) + 10
+        return width
+
+    def _draw_row(self, x: float, prefix: Sequence[str], first: str, second: str) -> None:
+        height = 9.0
+        for text in prefix:
+            self._font("sans", "", BODY_PT * self.scale, text)
+            width = self.pdf.get_string_width(text) + 6
+            self.pdf.set_xy(self._x(x, width), self.y)
+            self.pdf.cell(width, height, text, align="C")
+            x += width
+        x = self._draw_box(x, first, height)
+        self.pdf.set_line_width(0.6)
+        middle, start, end = self.y + height / 2, self._x(x + 1.5, 0), self._x(x + ARROW_WIDTH - 1.5, 0)
+        self.pdf.line(start, middle, end, middle)
+        tip = -2 if self.rtl else 2
+        self.pdf.line(end, middle, end - tip, middle - 2)
+        self.pdf.line(end, middle, end - tip, middle + 2)
+        self._draw_box(x + ARROW_WIDTH, second, height)
+        self.y += height
+
+    def _draw_box(self, x: float, label: str, height: float) -> float:
+        """One button at ``x``; returns where it ends."""
+        self._font("sans", "B", BODY_PT * self.scale, label)
+        width = self.pdf.get_string_width(self._printable(label)) + 10
+        self._rounded_box(self._x(x, width), self.y, width, height, radius=2.5)
+        self.pdf.set_xy(self._x(x, width), self.y)
+        self.pdf.cell(width, height, self._printable(label), align="C")
+        return x + width
 
     def _buttons_width(self, labels: Sequence[str]) -> float:
         width = 0.0

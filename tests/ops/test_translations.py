@@ -28,9 +28,7 @@ def test_the_template_is_up_to_date_with_the_code(tmp_path):
 
 def test_plural_forms_follow_each_language():
     translator = Translator.load()
-    assert translator.translate_plural("fr", "Expires in %(num)s day", "Expires in %(num)s days", 1) \
-        == "Expire dans 1 jour"
-    assert translator.translate_plural("fr", "Expires in %(num)s day", "Expires in %(num)s days", 20) \
-        == "Expire dans 20 jours"
-    assert translator.translate_plural("ar", "Expires in %(num)s day", "Expires in %(num)s days", 2) \
-        == "تنتهي بعد يومين"
+    one, many = "Expires in %(num)s day: renew it", "Expires in %(num)s days: renew it"
+    assert translator.translate_plural("fr", one, many, 1) == "Expire dans 1 jour : à renouveler"
+    assert translator.translate_plural("fr", one, many, 20) == "Expire dans 20 jours : à renouveler"
+    assert translator.translate_plural("ar", one, many, 2) == "تنتهي بعد يومين: جدِّدها"
