@@ -39,10 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     sweep = commands.add_parser("sweep-orphans", help="delete blobs that no document refers to")
     sweep.add_argument("--older-than-minutes", type=int, default=60)
     sweep.add_argument("--dry-run", action="store_true")
-    organisation = commands.add_parser("organisation", help="organisations: create one and print its first admin's "
+    organisation = commands.add_parser("organisation", help="organisations and their staff: create, list, invite, "
+                                                           "deactivate (the first admin's code is printed once); "
                                                            "one-time invitation code")
     organisation_commands = organisation.add_subparsers(dest="organisation_command", required=True)
     organisation_commands.add_parser("create", help="create an organisation").add_argument("name")
+    organisation_commands.add_parser("list", help="every organisation: id, name, active staff and admins, followers")
+    invite = organisation_commands.add_parser("invite", help="a one-time code for a new worker or admin (printed once)")
+    invite.add_argument("organisation_id")
+    invite.add_argument("--role", choices=["worker", "admin"], default="worker")
+    staff = organisation_commands.add_parser("staff", help="an organisation's staff, active and former")
+    staff.add_argument("organisation_id")
+    deactivate = organisation_commands.add_parser("deactivate", help="end a staff member's membership (their shares "
+                                                                     "for this organisation end at once)")
+    deactivate.add_argument("organisation_id")
+    deactivate.add_argument("username")
     commands.add_parser("purge", help="end expired shares and delete their wrapped file keys (run it often)")
     scheduler = commands.add_parser("scheduler", help="run the periodic jobs (purge, sweeps, check, audit, reminders) "
                                                       "forever, on one machine only")
@@ -143,8 +154,13 @@ def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace, setting
                                 dry_run=arguments.dry_run)
         print(json.dumps({"orphans": len(removed), "deleted": not arguments.dry_run}))
         return 0
-    if arguments.command == "organisation":
+    if arguments.command == "organisation" and arguments.organisation_command == "create":
         return _create_organisation(settings, arguments.name)
+    if arguments.command == "organisation":
+        from ops.organisations import run_organisation_command
+
+        with _clear_database_errors(settings.database_url):
+            return run_organisation_command(settings, arguments)
     if arguments.command == "audit":
         return _audit_verify(settings)
     if arguments.command == "check":

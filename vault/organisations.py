@@ -67,6 +67,7 @@ from vault.policies import (
     Actor,
     Role,
     may_act_for,
+    may_administer_staff,
     may_create_organisation,
     may_manage_organisation,
     require,
@@ -152,6 +153,19 @@ def acting_organisation(session: Session, actor: Actor, organisation_id: str | N
     return organisation
 
 
+def administered_organisation(session: Session, actor: Actor, organisation_id: str | None) -> Organisation:
+    """The organisation whose staff ``actor`` manages: an admin's (as ``acting_organisation``), or the one
+    the operator names on the command line."""
+    if actor.is_operator:
+        organisation = session.get(Organisation, organisation_id) if isinstance(organisation_id, str) else None
+        if organisation is None:
+            raise NotAllowed()
+    else:
+        organisation = acting_organisation(session, actor, organisation_id)
+    require(may_administer_staff(actor, organisation.id))
+    return organisation
+
+
 # --- creating an organisation and inviting -------------------------------------------------------------
 def create_organisation(session: Session, *, actor: Actor, keys: KeyConfig, name: str,
                         now: datetime) -> tuple[Organisation, IssuedInvitation]:
@@ -170,8 +184,7 @@ def create_organisation(session: Session, *, actor: Actor, keys: KeyConfig, name
 def invite(session: Session, *, actor: Actor, keys: KeyConfig, organisation_id: str | None, role: object,
            now: datetime) -> IssuedInvitation:
     """An admin invites a worker or another admin: a one-time code, shown once."""
-    organisation = acting_organisation(session, actor, organisation_id)
-    require(may_manage_organisation(actor, organisation.id))
+    organisation = administered_organisation(session, actor, organisation_id)
     try:
         chosen = Role(role)
     except ValueError:
@@ -287,8 +300,7 @@ def redeem_invitation(session: Session, *, keys: KeyConfig, attempt: Attempt | N
 # --- the staff list and deactivation ---------------------------------------------------------------------
 def list_staff(session: Session, *, actor: Actor, organisation_id: str | None) -> list[StaffMember]:
     """Every staff member the organisation has had (active first, then by name): for its admins."""
-    organisation = acting_organisation(session, actor, organisation_id)
-    require(may_manage_organisation(actor, organisation.id))
+    organisation = administered_organisation(session, actor, organisation_id)
     rows = session.execute(select(Account, Membership).join(Membership, Membership.account_id == Account.id)
                            .where(Membership.organisation_id == organisation.id))
     members = [StaffMember(id=account.id, username=account.username, name=accounts.public_name(account),
@@ -309,8 +321,7 @@ def deactivate_staff(session: Session, *, actor: Actor, organisation_id: str | N
     Returns how many shares ended. StaffNotFound for anyone who is not an active member (existence of
     accounts elsewhere is not revealed); LastAdmin when this would leave the organisation without one.
     """
-    organisation = acting_organisation(session, actor, organisation_id)
-    require(may_manage_organisation(actor, organisation.id))
+    organisation = administered_organisation(session, actor, organisation_id)
     if not isinstance(staff_id, str):
         raise StaffNotFound()
     # The organisation's row locked first: two admins deactivating each other at the same moment are

@@ -138,6 +138,12 @@ def may_create_organisation(actor: Actor) -> bool:
     return actor.is_operator
 
 
+def may_administer_staff(actor: Actor, organisation_id: str | None) -> bool:
+    """Invite, list and deactivate staff: the organisation's admins, and the operator from the command line
+    (an organisation whose admins all left is not stuck). Neither reads a paper by it."""
+    return actor.is_operator or may_manage_organisation(actor, organisation_id)
+
+
 def may_enrol_for(actor: Actor, organisation_id: str | None) -> bool:
     """Assisted enrolment, side by side: any active staff member of the organisation."""
     return may_act_for(actor, organisation_id)
@@ -282,7 +288,7 @@ def may_complete_recovery(actor: Actor, recovery: AssistedRecovery, starter: Act
 __all__ = ["AccountKind", "AccountStatus", "Actor", "ActorKind", "Role", "actor_for", "follow_is_active",
            "may_act_for", "may_choose_assisted_recovery", "may_complete_recovery", "may_confirm_recovery",
            "may_see_recovery", "may_start_recovery", "recovery_is_open", "may_answer_deletion", "may_answer_request", "may_ask_deletion", "may_copy_document", "may_create_organisation", "may_deposit", "may_end_follow",
-           "may_end_share", "may_enrol_for", "may_keep_papers", "may_manage_organisation",
+           "may_end_share", "may_enrol_for", "may_keep_papers", "may_manage_organisation", "may_administer_staff",
            "may_manage_own_document", "may_read_shared_document", "may_request_access", "may_see_follower",
            "may_see_duplicate", "may_see_request", "may_see_share", "may_share_with", "may_start_follow", "owns", "require",
            "share_is_active"]

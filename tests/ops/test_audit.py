@@ -19,14 +19,6 @@ AMINA, KARIM = "a" * 8 + "-0000-0000-0000-" + "0" * 12, "b" * 8 + "-0000-0000-00
 
 
 @pytest.fixture
-def environment(monkeypatch, settings):
-    monkeypatch.setenv("CONSIGNE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CONSIGNE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CONSIGNE_KDF", "fast-insecure-for-tests")
-    return settings
-
-
-@pytest.fixture
 def session_factory(environment):
     engine = make_engine(environment.database_url)
     factory = make_session_factory(engine)

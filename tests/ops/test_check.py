@@ -18,12 +18,9 @@ pytestmark = pytest.mark.usefixtures("database_url")
 
 
 @pytest.fixture
-def environment(monkeypatch, settings):
-    monkeypatch.setenv("CONSIGNE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CONSIGNE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CONSIGNE_KDF", "fast-insecure-for-tests")
+def demo(environment):
     assert cli.main(["demo"]) == 0
-    return settings
+    return environment
 
 
 def _report(capsys) -> tuple[int, dict]:
@@ -37,15 +34,15 @@ def _documents(settings) -> list[Document]:
         return list(session.scalars(select(Document).order_by(Document.id)))
 
 
-def test_the_demo_vault_is_intact(environment, capsys):
+def test_the_demo_vault_is_intact(demo, capsys):
     status, report = _report(capsys)
     assert status == 0
     assert report == {"documents": 3, "blobs": 6, "intact": True, "problems": []}
 
 
-def test_a_missing_a_cut_and_a_foreign_blob_are_each_named(environment, capsys):
-    store = open_blob_store(environment.storage_url)
-    first, second, third = _documents(environment)
+def test_a_missing_a_cut_and_a_foreign_blob_are_each_named(demo, capsys):
+    store = open_blob_store(demo.storage_url)
+    first, second, third = _documents(demo)
     store.delete(first.blob_name)
     whole = store.read_range(second.blob_name, 0, second.stored_size)
     store.put(second.blob_name, io.BytesIO(whole[:-100]))  # cut short: the header still parses
@@ -62,14 +59,14 @@ def test_a_missing_a_cut_and_a_foreign_blob_are_each_named(environment, capsys):
     ])
 
 
-def test_a_file_encrypted_with_a_passphrase_is_not_a_persons_paper(environment):
+def test_a_file_encrypted_with_a_passphrase_is_not_a_persons_paper(demo):
     from crypto import age
 
-    store = open_blob_store(environment.storage_url)
-    document = _documents(environment)[0]
+    store = open_blob_store(demo.storage_url)
+    document = _documents(demo)[0]
     encrypted = io.BytesIO()
     age.encrypt(io.BytesIO(b"x" * 10), encrypted, [age.ScryptRecipient("a passphrase", work_factor=2)])
     store.put(document.thumbnail_blob_name, io.BytesIO(encrypted.getvalue()))
-    with make_session_factory(make_engine(environment.database_url))() as session:
+    with make_session_factory(make_engine(demo.database_url))() as session:
         report = check_store(session, store)
     assert [(p.blob, p.problem) for p in report.problems] == [(document.thumbnail_blob_name, "not_for_one_person")]

@@ -18,14 +18,6 @@ from vault.models import Account, Document, Organisation
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
-@pytest.fixture
-def environment(monkeypatch, settings):
-    monkeypatch.setenv("CONSIGNE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CONSIGNE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CONSIGNE_KDF", "fast-insecure-for-tests")
-    return settings
-
-
 def test_secrets_are_fresh_environment_lines(capsys):
     assert cli.main(["secrets"]) == 0
     first = capsys.readouterr().out

@@ -49,16 +49,16 @@ CRASHING_UPLOAD = textwrap.dedent("""
 """)
 
 
-def test_a_crash_between_blob_and_commit_leaves_an_orphan_that_the_sweep_removes(settings, clock, monkeypatch,
-                                                                                  capsys):
+def test_a_crash_between_blob_and_commit_leaves_an_orphan_that_the_sweep_removes(environment, clock, capsys):
+    settings = environment
     services = build_services(settings, clock)
     person = make_person(services, "alix", signed_in=False)
     services.close()
-    environment = {**os.environ, "CONSIGNE_DATA_DIR": str(settings.data_dir),
+    child_environment = {**os.environ, "CONSIGNE_DATA_DIR": str(settings.data_dir),
                    "CONSIGNE_DATABASE_URL": settings.database_url, "CONSIGNE_KDF": "fast-insecure-for-tests",
                    "PYTHONPATH": str(ROOT)}
     crashed = subprocess.run([sys.executable, "-c", CRASHING_UPLOAD, person.username, person.password],
-                             cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+                             cwd=ROOT, env=child_environment, capture_output=True, text=True, timeout=120)
     assert crashed.returncode == 9, crashed.stderr
     assert "blobs written: 2" in crashed.stdout  # the paper and its thumbnail
 
@@ -70,9 +70,6 @@ def test_a_crash_between_blob_and_commit_leaves_an_orphan_that_the_sweep_removes
         assert session.scalar(select(func.count()).select_from(Document)) == 0  # never a row without its blob
     services.close()
 
-    for name, value in {"CONSIGNE_DATA_DIR": str(settings.data_dir), "CONSIGNE_DATABASE_URL": settings.database_url,
-                        "CONSIGNE_KDF": "fast-insecure-for-tests"}.items():
-        monkeypatch.setenv(name, value)
     assert cli.main(["check"]) == 0  # no row misses its blob: the database is consistent
     now = datetime.now(timezone.utc)
     assert sweep_orphans(settings, older_than=now - timedelta(minutes=5)) == []  # an upload may still be in flight

@@ -25,14 +25,6 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def environment(monkeypatch, settings):
-    monkeypatch.setenv("CONSIGNE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CONSIGNE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CONSIGNE_KDF", "fast-insecure-for-tests")
-    return settings
-
-
-@pytest.fixture
 def services(settings):
     built = build_services(settings, FakeClock(NOW))
     yield built

@@ -43,10 +43,7 @@ def test_every_job_is_a_real_command():
 
 
 @pytest.mark.usefixtures("database_url")
-def test_once_runs_every_job_against_a_real_instance(settings, monkeypatch, capsys):
-    monkeypatch.setenv("CONSIGNE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CONSIGNE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CONSIGNE_KDF", "fast-insecure-for-tests")
+def test_once_runs_every_job_against_a_real_instance(environment, capsys):
     assert cli.main(["scheduler", "--once"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"time"')]
     assert {line["job"]: line["status"] for line in lines} == {job.name: 0 for job in JOBS}

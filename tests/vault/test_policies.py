@@ -92,6 +92,7 @@ TABLE = {
     "act for the organisation": (lambda a: policies.may_act_for(a, ORGANISATION), {"grantee", "colleague", "admin"}),
     "manage the organisation": (lambda a: policies.may_manage_organisation(a, ORGANISATION), {"admin"}),
     "create an organisation": (lambda a: policies.may_create_organisation(a), {"operator"}),
+    "administer staff": (lambda a: policies.may_administer_staff(a, ORGANISATION), {"admin", "operator"}),
     "enrol for the organisation": (lambda a: policies.may_enrol_for(a, ORGANISATION),
                                    {"grantee", "colleague", "admin"}),
     "close a vault": (policies.may_close_vault, {"owner", "another person"}),
