@@ -354,8 +354,9 @@ def test_workers_and_strangers_cannot_deactivate(services, place):
     organisation_id, admin, worker = place
     other_id, other_code = make_organisation(services, "Autre")
     other_admin = join_staff(services, other_code, "admin.autre")
+    # (The operator may, from the command line: tests/ops/test_organisation_cli.py.)
     for actor, organisation in [(actor_of(services, worker), None), (actor_of(services, other_admin), organisation_id),
-                                (Actor.person(worker.id), None), (Actor.operator(), organisation_id)]:
+                                (Actor.person(worker.id), None), (Actor.operator(), "no-such-organisation")]:
         with pytest.raises(NotAllowed), services.transaction() as uow:
             organisations.deactivate_staff(uow.session, actor=actor, organisation_id=organisation,
                                            staff_id=worker.id, now=services.now)
