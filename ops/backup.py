@@ -24,8 +24,8 @@ import base64
 import hashlib
 import io
 import json
+import logging
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -35,12 +35,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage.base import BlobStore
-from storage.errors import BlobNotFound
+from storage.errors import BlobNotFound, StorageError
 from vault.blobs import BLOB_COLUMNS
-from alembic.runtime.migration import MigrationContext
 
-from vault.db import head_revision
+from vault.db import connection_revisions
 from vault.models import Base, UTCDateTime
+
+log = logging.getLogger(__name__)
 
 FORMAT = "consigne-backup/1"
 MANIFEST = "manifest.json"
@@ -82,7 +83,7 @@ def tables() -> list:
 def backup(engine: Engine, store: BlobStore, out: BinaryIO, *, now: datetime) -> BackupSummary:
     """Write the backup to ``out`` as a tar stream; raises BackupRaced if a paper vanished meanwhile."""
     with _snapshot(engine) as connection:
-        revision, head = schema_revisions_of(connection)
+        revision, head = connection_revisions(connection)
         if revision != head:
             raise BackupError(f"the database is at revision {revision} and this version of Consigne needs "
                               f"{head}: run `consigne migrate` first")
@@ -143,11 +144,6 @@ class _snapshot:
                 self.connection.rollback()
         finally:
             self.connection.close()
-
-
-def schema_revisions_of(connection: Connection) -> tuple[str | None, str]:
-    """(this database's revision, the newest this code knows), read on ``connection`` (inside its snapshot)."""
-    return MigrationContext.configure(connection).get_current_revision(), head_revision()
 
 
 def _dump_table(connection: Connection, table) -> tuple[int, bytes]:
@@ -212,7 +208,7 @@ def restore(engine: Engine, store: BlobStore, src: BinaryIO) -> RestoreSummary:
     connection = engine.connect()
     transaction = connection.begin()
     try:
-        revision, head = schema_revisions_of(connection)
+        revision, head = connection_revisions(connection)
         by_name = {table.name: table for table in tables()}
         with tarfile.open(fileobj=src, mode="r|") as archive:
             for member in archive:
@@ -247,8 +243,9 @@ def restore(engine: Engine, store: BlobStore, src: BinaryIO) -> RestoreSummary:
         for name in stored:
             try:
                 store.delete(name)
-            except Exception:  # noqa: BLE001 - best effort; `consigne sweep-orphans` finds what is left
-                pass
+            except StorageError:
+                # The rows were never committed, so this blob is an orphan: `consigne sweep-orphans` removes it.
+                log.warning("could not delete restored blob %s; the orphan sweeper will", name)
         if isinstance(error, DAMAGED):  # JSON, base64, dates, tar framing, rows that break a constraint
             raise BackupError("the backup is damaged or cut short") from None
         raise
@@ -259,7 +256,7 @@ def restore(engine: Engine, store: BlobStore, src: BinaryIO) -> RestoreSummary:
 
 def _require_empty(engine: Engine, store: BlobStore) -> None:
     with engine.connect() as connection:
-        revision, head = schema_revisions_of(connection)
+        revision, head = connection_revisions(connection)
         if revision != head:
             raise BackupError("the target database must be migrated first: run `consigne migrate`")
         for name in MUST_BE_EMPTY:
@@ -339,13 +336,6 @@ def _decode(column, value: Any) -> Any:
     if isinstance(column.type, Date):
         return date.fromisoformat(value)
     return value
-
-
-def iterate_members(src: BinaryIO) -> Iterator[str]:
-    """The names in a backup stream (for the tests and for an operator's `tar tf`)."""
-    with tarfile.open(fileobj=src, mode="r|") as archive:
-        for member in archive:
-            yield member.name
 
 
 __all__ = ["BackupError", "BackupRaced", "BackupSummary", "RestoreSummary", "backup", "restore", "tables"]

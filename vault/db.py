@@ -134,10 +134,13 @@ def head_revision() -> str:
 
 def schema_revisions(engine: Engine) -> tuple[str | None, str]:
     """(the database's revision, the newest revision this code knows)."""
-    head = head_revision()
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current, head
+        return connection_revisions(connection)
+
+
+def connection_revisions(connection) -> tuple[str | None, str]:
+    """The same, read on an open connection (inside its transaction, e.g. a backup's snapshot)."""
+    return MigrationContext.configure(connection).get_current_revision(), head_revision()
 
 
 def require_current_schema(engine: Engine) -> None:
