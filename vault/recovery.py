@@ -58,12 +58,12 @@ from vault.sessions import CurrentAccount
 from vault.settings import Timeouts
 from vault.sign_in import (
     SignIn,
-    _find_account,
-    _known_device,
-    _normalised_code,
-    _reading_session,
-    _reserve,
-    _signed_in,
+    find_account,
+    known_device,
+    normalised_code,
+    reading_session,
+    reserve_guess,
+    signed_in,
 )
 from vault.throttle import Attempt
 
@@ -77,11 +77,11 @@ def reset_password_with_code(db: DbSession, *, keys: KeyConfig, timeouts: Timeou
     ``SignIn.recovery_codes_left`` says how many codes the sheet still holds.
     """
     check_password(new_password, username=_typed_username(username))
-    found = _find_account(db, attempt, username)
+    found = find_account(db, attempt, username)
     if found is not None and found.kind != AccountKind.PERSON:
         found = None  # see the module's docstring: answered as an unknown username
-    device = _known_device(keys, found, attempt, now=now)
-    reservation, _ = _reserve(db, keys, attempt, found, username, device, otp=None, recovery_code=recovery_code,
+    device = known_device(keys, found, attempt, now=now)
+    reservation, _ = reserve_guess(db, keys, attempt, found, username, device, otp=None, recovery_code=recovery_code,
                               now=now)
     code_id, identity = _open_with_code(db, keys, attempt, found, recovery_code)
     try:
@@ -103,7 +103,7 @@ def reset_password_with_code(db: DbSession, *, keys: KeyConfig, timeouts: Timeou
     record_event(db, action="password.reset", now=now, actor_id=account.id, subject_id=account.id,
                  details={"method": "recovery_code", "codes_left": left})
     reservation.refund(db)
-    result = _signed_in(db, keys, timeouts, account, identity, factor=None, device=device, now=now)
+    result = signed_in(db, keys, timeouts, account, identity, factor=None, device=device, now=now)
     result.recovery_codes_left = left
     return result
 
@@ -134,10 +134,10 @@ def _typed_username(username: object) -> str:
 def _open_with_code(db: DbSession, keys: KeyConfig, attempt: Attempt, account: Account | None,
                     recovery_code: object) -> tuple[str | None, age.X25519Identity | None]:
     """(the code's row id, the identity it opens), or (None, None) after the same work."""
-    normalised = _normalised_code(recovery_code if isinstance(recovery_code, str) else None)
+    normalised = normalised_code(recovery_code if isinstance(recovery_code, str) else None)
     row = None
     if account is not None and normalised is not None:
-        with _reading_session(db, attempt) as reader:
+        with reading_session(db, attempt) as reader:
             row = reader.execute(
                 select(RecoveryCode.id, RecoveryCode.sealed_identity)
                 .where(RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None),

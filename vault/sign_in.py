@@ -97,7 +97,7 @@ class SecondStepNeeded:
 
 
 @dataclass(frozen=True)
-class _KnownDevice:
+class KnownDevice:
     name: str
     token: str = field(repr=False)
 
@@ -121,9 +121,9 @@ def sign_in(db: DbSession, *, keys: KeyConfig, timeouts: Timeouts, attempt: Atte
     """
     # Read, reserve and run the Argon2id before this request's own transaction holds a connection: a
     # request never holds two pooled connections at once (see vault/throttle.py).
-    found = _find_account(db, attempt, username)
-    device = _known_device(keys, found, attempt, now=now)
-    reservation, early = _reserve(db, keys, attempt, found, username, device, otp=otp,
+    found = find_account(db, attempt, username)
+    device = known_device(keys, found, attempt, now=now)
+    reservation, early = reserve_guess(db, keys, attempt, found, username, device, otp=otp,
                                   recovery_code=recovery_code, now=now)
     identity = _check_password(keys, reservation, found, password)
     account = db.get(Account, found.id) if found is not None else None
@@ -146,14 +146,14 @@ def sign_in(db: DbSession, *, keys: KeyConfig, timeouts: Timeouts, attempt: Atte
             token, row = open_pending_session(db, account, identity, now=now)
             return SecondStepNeeded(token=token, expires_at=row.expires_at)
     reservation.refund(db)
-    return _signed_in(db, keys, timeouts, account, identity, factor=factor, device=device, now=now)
+    return signed_in(db, keys, timeouts, account, identity, factor=factor, device=device, now=now)
 
 
 def sign_in_enrolled(db: DbSession, *, keys: KeyConfig, timeouts: Timeouts, enrolment: Enrolment,
                      now: datetime) -> SignIn:
     """The session that follows a person's own enrolment: the identity was made a moment ago and is in
     hand, so there is no password to check again (and no second Argon2id)."""
-    return _signed_in(db, keys, timeouts, enrolment.account, enrolment.identity, factor=None, device=None, now=now)
+    return signed_in(db, keys, timeouts, enrolment.account, enrolment.identity, factor=None, device=None, now=now)
 
 
 def complete_second_factor(db: DbSession, *, keys: KeyConfig, timeouts: Timeouts, attempt: Attempt, token: str,
@@ -165,7 +165,7 @@ def complete_second_factor(db: DbSession, *, keys: KeyConfig, timeouts: Timeouts
     pending session is unknown, over (five minutes) or already completed.
     """
     row, account, identity = open_pending(db, token=token, now=now)
-    device = _known_device(keys, account, attempt, now=now)
+    device = known_device(keys, account, attempt, now=now)
     if otp:
         keys_to_reserve = [throttle_key(keys, "second-factor", account.id)]
     elif recovery_code:
@@ -184,12 +184,12 @@ def complete_second_factor(db: DbSession, *, keys: KeyConfig, timeouts: Timeouts
     if not end_session(db, row.id):
         raise SessionExpired()  # another request completed this step a moment ago
     reservation.refund(db)
-    return _signed_in(db, keys, timeouts, account, identity, factor=factor, device=device, now=now)
+    return signed_in(db, keys, timeouts, account, identity, factor=factor, device=device, now=now)
 
 
 def spend_recovery_code(db: DbSession, *, keys: KeyConfig, account: Account, code: str | None, now: datetime) -> bool:
     """Burn one unused recovery code of ``account`` matching ``code`` (typed loosely), atomically."""
-    normalised = _normalised_code(code)
+    normalised = normalised_code(code)
     if normalised is None:
         return False
     result = db.execute(
@@ -204,7 +204,7 @@ def spend_recovery_code(db: DbSession, *, keys: KeyConfig, account: Account, cod
 
 def is_unused_recovery_code(db: DbSession, *, keys: KeyConfig, account: Account, code: str | None) -> bool:
     """True when ``code`` is one of the account's unused codes: one indexed look-up, no Argon2id."""
-    normalised = _normalised_code(code)
+    normalised = normalised_code(code)
     if normalised is None:
         return False
     return db.scalar(
@@ -214,12 +214,12 @@ def is_unused_recovery_code(db: DbSession, *, keys: KeyConfig, account: Account,
     ) == 1
 
 
-# --- internals -------------------------------------------------------------------------------------
+# --- the steps of a sign-in, shared with the password reset of vault/recovery.py ----------------------
 _DUMMY_SEALS: dict[tuple, bytes] = {}
 
 
 @contextlib.contextmanager
-def _reading_session(db: DbSession, attempt: Attempt) -> Iterator[DbSession]:
+def reading_session(db: DbSession, attempt: Attempt) -> Iterator[DbSession]:
     """The request's session if it already holds its connection, else a short one of its own."""
     if db.in_transaction():
         yield db
@@ -228,32 +228,32 @@ def _reading_session(db: DbSession, attempt: Attempt) -> Iterator[DbSession]:
         yield own
 
 
-def _find_account(db: DbSession, attempt: Attempt, username: str) -> Account | None:
+def find_account(db: DbSession, attempt: Attempt, username: str) -> Account | None:
     """The active account of that username, read in a short session (detached: only its columns are used)."""
     try:
         normalised = normalise_username(username)
     except InvalidUsername:
         return None
-    with _reading_session(db, attempt) as reader:
+    with reading_session(db, attempt) as reader:
         return reader.scalar(select(Account).where(Account.username == normalised, Account.status == "active"))
 
 
-def _known_device(keys: KeyConfig, account: Account | None, attempt: Attempt, *, now: datetime) -> _KnownDevice | None:
+def known_device(keys: KeyConfig, account: Account | None, attempt: Attempt, *, now: datetime) -> KnownDevice | None:
     if account is None:
         return None
     for token in attempt.device_tokens[:MAX_DEVICE_TOKENS]:
         name = verify_device_token(keys, token, account.id, now=now)
         if name is not None:
-            return _KnownDevice(name=name, token=token)
+            return KnownDevice(name=name, token=token)
     return None
 
 
-def _device_key(keys: KeyConfig, account: Account, device: _KnownDevice) -> str:
+def _device_key(keys: KeyConfig, account: Account, device: KnownDevice) -> str:
     return throttle_key(keys, "device", f"{account.id}:{device.name}")
 
 
-def _reserve(db: DbSession, keys: KeyConfig, attempt: Attempt, account: Account | None, username: str,
-             device: _KnownDevice | None, *, otp: str | None, recovery_code: str | None,
+def reserve_guess(db: DbSession, keys: KeyConfig, attempt: Attempt, account: Account | None, username: str,
+             device: KnownDevice | None, *, otp: str | None, recovery_code: str | None,
              now: datetime) -> tuple[Reservation, _EarlyFactor | None]:
     if device is not None:
         return reserve(attempt, [_device_key(keys, account, device)], now=now, request_session=db), None
@@ -280,7 +280,7 @@ def _reserve_past_account_lock(db: DbSession, keys: KeyConfig, attempt: Attempt,
     if recovery_code:
         reservation = reserve(attempt, [address], now=now, request_session=db)
         if account is not None:
-            with _reading_session(db, attempt) as reader:
+            with reading_session(db, attempt) as reader:
                 unused = is_unused_recovery_code(reader, keys=keys, account=account, code=recovery_code)
             if unused:
                 return reservation, _EarlyFactor("recovery_code", code=recovery_code)
@@ -360,8 +360,8 @@ def _upgrade_password_seal(keys: KeyConfig, account: Account, identity: age.X255
             pass  # the old seal still opens; the next sign-in upgrades it
 
 
-def _signed_in(db: DbSession, keys: KeyConfig, timeouts: Timeouts, account: Account, identity: age.X25519Identity,
-               *, factor: str | None, device: _KnownDevice | None, now: datetime) -> SignIn:
+def signed_in(db: DbSession, keys: KeyConfig, timeouts: Timeouts, account: Account, identity: age.X25519Identity,
+               *, factor: str | None, device: KnownDevice | None, now: datetime) -> SignIn:
     token, current = open_session(db, account, identity, timeouts=timeouts, now=now)
     account.last_signed_in_at = now  # once per sign-in, never per request: what `consigne retention` reads
     left = None
@@ -375,12 +375,13 @@ def _signed_in(db: DbSession, keys: KeyConfig, timeouts: Timeouts, account: Acco
                   replaces=device.token if device else None, second_factor=factor, recovery_codes_left=left)
 
 
-def _normalised_code(code: str | None) -> str | None:
+def normalised_code(code: str | None) -> str | None:
     try:
         return normalise_recovery_code(code) if code else None
     except CryptoError:
         return None
 
 
-__all__ = ["MAX_DEVICE_TOKENS", "SecondStepNeeded", "SignIn", "complete_second_factor", "is_unused_recovery_code",
-           "sign_in", "spend_recovery_code"]
+__all__ = ["MAX_DEVICE_TOKENS", "SecondStepNeeded", "SignIn", "complete_second_factor", "find_account",
+           "is_unused_recovery_code", "known_device", "normalised_code", "reading_session", "reserve_guess", "sign_in",
+           "signed_in", "spend_recovery_code"]
